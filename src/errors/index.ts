@@ -1,0 +1,2 @@
+export * from './aws-errors.js';
+export * from './dataplane-outcomes.js';
