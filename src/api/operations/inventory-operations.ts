@@ -1,0 +1,4 @@
+import type { RestOperation } from '../rest-operation.js';
+
+/** Trellis's own inventory API: VPCs, instances, load balancers. */
+export const inventoryOperations: RestOperation[] = [];

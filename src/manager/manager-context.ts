@@ -1,0 +1,44 @@
+import type { QuotaValues } from '../model/quotas.js';
+import type { ArnScope } from '../model/ids.js';
+import type { StoreReader, StoreTransaction } from '../store/store.js';
+
+/** Who is calling: the authenticated principal of a control-plane request. */
+export interface Caller {
+  accountId: string;
+  /** ARN of the principal (user, root, or assumed-role session). */
+  principalArn: string;
+  accessKeyId: string;
+}
+
+/** What every manager operation needs besides its input. */
+export interface ManagerContext {
+  readonly partition: string;
+  readonly region: string;
+  readonly quotas: QuotaValues;
+  /** The default account of this installation; its root may manage other accounts. */
+  readonly operatorAccountId: string;
+  /** Current time as an ISO-8601 string (injectable for tests). */
+  now(): string;
+}
+
+/** One operation call: the caller, and the store view it runs on. */
+export interface OperationScope {
+  readonly ctx: ManagerContext;
+  readonly caller: Caller;
+  /** Reads see the transaction's own writes for write operations. */
+  readonly reader: StoreReader;
+}
+
+/** A write operation runs inside one store transaction. */
+export interface WriteScope extends OperationScope {
+  readonly tx: StoreTransaction;
+}
+
+/** The ARN scope resources created by this caller get. */
+export function arnScope(scope: OperationScope): ArnScope {
+  return {
+    partition: scope.ctx.partition,
+    region: scope.ctx.region,
+    accountId: scope.caller.accountId,
+  };
+}

@@ -1,0 +1,5 @@
+export {
+  SnapshotBuilder,
+  createSnapshotBuilder,
+  type SnapshotBuilderOptions,
+} from './snapshot-builder.js';

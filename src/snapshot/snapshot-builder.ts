@@ -1,0 +1,163 @@
+import type { ResourceKind } from '../model/resource-kinds.js';
+import type { Owned, Snapshot } from '../model/snapshot-types.js';
+import type { Store, StoredResource } from '../store/store.js';
+
+/** The kinds a snapshot carries, and the Snapshot field each one fills. */
+const SNAPSHOT_FIELDS = {
+  'service-network': 'serviceNetworks',
+  service: 'services',
+  listener: 'listeners',
+  rule: 'rules',
+  'target-group': 'targetGroups',
+  target: 'targets',
+  'service-network-service-association': 'serviceNetworkServiceAssociations',
+  'service-network-vpc-association': 'serviceNetworkVpcAssociations',
+  'auth-policy': 'authPolicies',
+  'access-log-subscription': 'accessLogSubscriptions',
+  vpc: 'vpcs',
+  instance: 'instances',
+  'load-balancer': 'loadBalancers',
+  account: 'accounts',
+  'iam-user': 'users',
+  'iam-role': 'roles',
+  'access-key': 'accessKeys',
+} as const satisfies Partial<Record<ResourceKind, keyof Snapshot>>;
+
+type SnapshotKind = keyof typeof SNAPSHOT_FIELDS;
+
+/** Kinds whose snapshot entries carry the owner account (`Owned<T>`). */
+const OWNED_KINDS = new Set<ResourceKind>([
+  'service-network',
+  'service',
+  'listener',
+  'rule',
+  'target-group',
+  'target',
+  'service-network-service-association',
+  'service-network-vpc-association',
+  'auth-policy',
+  'access-log-subscription',
+]);
+
+export interface SnapshotBuilderOptions {
+  store: Store;
+  region: string;
+  partition: string;
+  logger?: { warn(obj: object, msg?: string): void };
+}
+
+/**
+ * Follows the store's change feed and keeps an immutable `Snapshot` of it. It holds every
+ * snapshot resource in memory and applies each change incrementally (one read per changed
+ * resource), then assembles a new frozen Snapshot per revision.
+ */
+export class SnapshotBuilder {
+  private readonly byKind = new Map<SnapshotKind, Map<string, unknown>>();
+  private revision = 0;
+  private snapshot: Snapshot | undefined;
+  private readonly listeners = new Set<(s: Snapshot) => void>();
+  private unwatch: (() => void) | undefined;
+  private pending: Promise<void> | undefined;
+  private again = false;
+
+  constructor(private readonly options: SnapshotBuilderOptions) {
+    for (const kind of Object.keys(SNAPSHOT_FIELDS) as SnapshotKind[])
+      this.byKind.set(kind, new Map());
+  }
+
+  /** Loads everything and follows changes from then on. */
+  async start(): Promise<Snapshot> {
+    const store = this.options.store;
+    // Read the revision first: a change committed during the load is re-applied, never missed.
+    this.revision = await store.currentRevision();
+    for (const kind of Object.keys(SNAPSHOT_FIELDS) as SnapshotKind[]) {
+      const page = await store.reader.list({ kind });
+      const map = this.byKind.get(kind)!;
+      for (const r of page.items) map.set(r.id, entry(r));
+    }
+    this.snapshot = this.assemble();
+    this.unwatch = store.watch(() => this.refresh());
+    return this.snapshot;
+  }
+
+  stop(): void {
+    this.unwatch?.();
+    this.unwatch = undefined;
+  }
+
+  current(): Snapshot | undefined {
+    return this.snapshot;
+  }
+
+  subscribe(onSnapshot: (s: Snapshot) => void): () => void {
+    this.listeners.add(onSnapshot);
+    return () => this.listeners.delete(onSnapshot);
+  }
+
+  /** Applies changes newer than the current revision; coalesces bursts of commits. */
+  refresh(): Promise<void> {
+    if (this.pending) {
+      this.again = true;
+      return this.pending;
+    }
+    this.pending = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.applyChanges();
+        } while (this.again);
+      } catch (err) {
+        this.options.logger?.warn({ err }, 'snapshot refresh failed; keeping the last snapshot');
+      } finally {
+        this.pending = undefined;
+      }
+    })();
+    return this.pending;
+  }
+
+  private async applyChanges(): Promise<void> {
+    const store = this.options.store;
+    const changes = await store.changesSince(this.revision, 100_000);
+    if (!changes.length) return;
+    const touched = new Map<string, SnapshotKind>();
+    for (const c of changes) {
+      if (c.kind in SNAPSHOT_FIELDS) touched.set(c.id, c.kind as SnapshotKind);
+    }
+    for (const [id, kind] of touched) {
+      const r = await store.reader.get(kind, id);
+      const map = this.byKind.get(kind)!;
+      if (r) map.set(id, entry(r));
+      else map.delete(id);
+    }
+    this.revision = changes[changes.length - 1]!.revision;
+    this.snapshot = this.assemble();
+    for (const l of this.listeners) {
+      try {
+        l(this.snapshot);
+      } catch (err) {
+        this.options.logger?.warn({ err }, 'snapshot subscriber failed');
+      }
+    }
+  }
+
+  private assemble(): Snapshot {
+    const out: Record<string, unknown> = {
+      revision: this.revision,
+      region: this.options.region,
+      partition: this.options.partition,
+    };
+    for (const [kind, field] of Object.entries(SNAPSHOT_FIELDS)) {
+      out[field] = Object.freeze([...this.byKind.get(kind as SnapshotKind)!.values()]);
+    }
+    return Object.freeze(out) as unknown as Snapshot;
+  }
+}
+
+function entry(r: StoredResource): unknown {
+  if (!OWNED_KINDS.has(r.kind)) return Object.freeze(r.data);
+  return Object.freeze({ ...(r.data as object), accountId: r.accountId }) as Owned<object>;
+}
+
+export function createSnapshotBuilder(options: SnapshotBuilderOptions): SnapshotBuilder {
+  return new SnapshotBuilder(options);
+}
