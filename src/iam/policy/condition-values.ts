@@ -20,9 +20,9 @@ export function parseDateValue(text: string): number | undefined {
   const m = ISO_RE.exec(text);
   if (m === null) return undefined;
   // No zone given: read as UTC, never as the host's local time.
-  let iso = m[1] === undefined ? `${text}T00:00:00Z` : m[5] === undefined ? `${text}Z` : text;
+  let iso = m[1] === undefined ? `${text}T00:00:00Z` : m[4] === undefined ? `${text}Z` : text;
   // Date.parse wants `+hh:mm`; IAM also accepts `+hhmm`.
-  if (m[5] !== undefined && m[5].length === 5) iso = `${iso.slice(0, -2)}:${iso.slice(-2)}`;
+  if (m[4] !== undefined && m[4].length === 5) iso = `${iso.slice(0, -2)}:${iso.slice(-2)}`;
   const ms = Date.parse(iso);
   return Number.isNaN(ms) ? undefined : ms;
 }

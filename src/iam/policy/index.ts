@@ -15,3 +15,32 @@ export {
   VALID_OPERATORS_TEXT,
   type OperatorFamily,
 } from './condition-operators.js';
+export {
+  chainKeys,
+  createPrincipalKeys,
+  createStaticKeys,
+  createTimeKeys,
+  emptyKeys,
+  type AuthorizationContext,
+  type AuthorizationPrincipal,
+  type ConditionKeyReader,
+} from './condition-keys.js';
+export {
+  CompiledPolicy,
+  compilePolicy,
+  evaluatePolicy,
+  type PolicyLabel,
+  type PolicyVerdict,
+} from './compile-policy.js';
+export {
+  authorizeLatticeRequest,
+  explainDecision,
+  formatDenialMessage,
+  type LatticeAuthLevel,
+  type LatticeAuthLevelName,
+  type LatticeAuthorizationInput,
+  type LatticeDecision,
+  type LevelVerdict,
+  type PolicyOutcome,
+} from './authorize-lattice.js';
+export { compileWildcard, type WildcardMatcher } from './wildcard.js';
