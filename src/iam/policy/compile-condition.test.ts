@@ -581,12 +581,7 @@ describe('principal condition keys and policy variables', () => {
   it('reads ${…} literally in a policy without Version 2012-10-17', () => {
     const h = 'vpc-lattice-svcs:RequestHeader/x-user';
     assert.equal(
-      conditionHolds(
-        { StringEquals: { [h]: '${aws:username}' } },
-        { [h]: 'alice' },
-        ALICE,
-        null,
-      ),
+      conditionHolds({ StringEquals: { [h]: '${aws:username}' } }, { [h]: 'alice' }, ALICE, null),
       false,
     );
     assert.equal(
