@@ -1,0 +1,372 @@
+import { STATUS_CODES } from 'node:http';
+import type { Dispatcher } from 'undici';
+import { resolveHealthCheck } from '../model/health-check-defaults.js';
+import { idFromIdentifier } from '../model/ids.js';
+import type {
+  AssociationStatus,
+  AuthType,
+  Listener,
+  Rule,
+  RuleAction,
+  Service,
+  ServiceNetwork,
+  TargetGroup,
+} from '../model/lattice-types.js';
+import type { Owned, Snapshot } from '../model/snapshot-types.js';
+import { CompiledMatch } from './rule-matcher.js';
+import {
+  CompiledTarget,
+  FixedResponseAction,
+  ForwardAction,
+  ForwardChoice,
+  TargetGroupRuntime,
+  type CompiledAction,
+} from './target-picker.js';
+
+/** A snapshot that cannot be compiled; the running one stays (spec: never replaced). */
+export class SnapshotCompileError extends Error {
+  override readonly name = 'SnapshotCompileError';
+}
+
+/** A rule with its conditions compiled, in evaluation order. */
+export class CompiledRule {
+  constructor(
+    readonly id: string,
+    readonly priority: number,
+    readonly match: CompiledMatch,
+    readonly action: CompiledAction,
+  ) {}
+}
+
+/** A listener of one service as seen through one service network. */
+export class CompiledListener {
+  readonly needsLowerPath: boolean;
+  constructor(
+    readonly id: string,
+    readonly arn: string,
+    readonly port: number,
+    /** Ascending priority (spec §7.2 step 2). */
+    readonly rules: readonly CompiledRule[],
+    readonly defaultAction: CompiledAction,
+  ) {
+    this.needsLowerPath = rules.some((r) => r.match.needsLowerPath);
+  }
+}
+
+/** A service reached through one service network: its listeners, auth types and ARNs. */
+export class ServiceBinding {
+  readonly serviceId: string;
+  readonly serviceArn: string;
+  readonly serviceNetworkId: string;
+  readonly serviceNetworkArn: string;
+  readonly serviceAuthType: AuthType;
+  readonly serviceNetworkAuthType: AuthType;
+  /** False when both auth types are NONE: the auth gate is skipped entirely. */
+  readonly authRequired: boolean;
+  /** Client connection idle timeout (spec §6 `idleTimeoutSeconds`). */
+  readonly idleTimeoutMs: number;
+  readonly listeners: Map<number, CompiledListener>;
+
+  constructor(
+    service: Owned<Service>,
+    network: Owned<ServiceNetwork>,
+    listeners: Map<number, CompiledListener>,
+  ) {
+    this.serviceId = service.id;
+    this.serviceArn = service.arn;
+    this.serviceNetworkId = network.id;
+    this.serviceNetworkArn = network.arn;
+    this.serviceAuthType = service.authType;
+    this.serviceNetworkAuthType = network.authType;
+    this.authRequired = service.authType !== 'NONE' || network.authType !== 'NONE';
+    this.idleTimeoutMs = (service.idleTimeoutSeconds > 0 ? service.idleTimeoutSeconds : 60) * 1000;
+    this.listeners = listeners;
+  }
+}
+
+/** One VPC's view: which hosts its clients may reach, plus its precomputed header values. */
+export class CompiledVpc {
+  constructor(
+    readonly vpcId: string,
+    readonly sourceVpcArn: string,
+    /** `x-amzn-lattice-network` value (spec §3.1). */
+    readonly networkHeader: string,
+    /** Lower-cased host name → binding; only services reachable from this VPC (spec §7.5). */
+    readonly hosts: Map<string, ServiceBinding>,
+  ) {}
+}
+
+/** An (address, port) the data plane should listen on, and the VPC whose clients arrive there. */
+export interface ListenAddress {
+  address: string;
+  port: number;
+  vpcId: string;
+}
+
+/** Everything a request needs, built once per snapshot and swapped atomically. */
+export interface CompiledSnapshot {
+  readonly revision: number;
+  readonly region: string;
+  /** Ingress address → VPC. */
+  readonly vpcsByAddress: Map<string, CompiledVpc>;
+  readonly listenAddresses: readonly ListenAddress[];
+  readonly targetGroups: Map<string, TargetGroupRuntime>;
+}
+
+/** What compilation needs from outside: a pool per target origin, and a once-per-key warning. */
+export interface CompileDeps {
+  region?: string;
+  acquirePool(origin: string): Dispatcher;
+  warnOnce(key: string, message: string, fields?: Record<string, unknown>): void;
+}
+
+/** Association states in which traffic flows (the association exists and is not being removed). */
+const LIVE_ASSOCIATION: ReadonlySet<AssociationStatus> = new Set([
+  'ACTIVE',
+  'UPDATE_IN_PROGRESS',
+  'UPDATE_FAILED',
+  'DELETE_FAILED',
+]);
+
+/**
+ * Default weight of a weighted target group without one. The model contradicts itself (spec §8.4:
+ * "default value is 1" on ForwardAction, "100 if only one target group" on WeightedTargetGroup); we
+ * honour both literally: 100 when the action has a single group (where the number cannot change
+ * the outcome), otherwise 1.
+ */
+export function defaultWeight(groupCount: number): number {
+  return groupCount === 1 ? 100 : 1;
+}
+
+function hostPort(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** Compiles a snapshot; throws `SnapshotCompileError` for an inconsistent one. */
+export function compileSnapshot(snapshot: Snapshot, deps: CompileDeps): CompiledSnapshot {
+  const region = deps.region ?? snapshot.region;
+  const partition = snapshot.partition || 'aws';
+
+  // Target groups and their targets.
+  const instances = new Map(snapshot.instances.map((i) => [i.instanceId, i]));
+  const loadBalancers = new Map(snapshot.loadBalancers.map((lb) => [lb.loadBalancerArn, lb]));
+  const targetsByGroup = new Map<string, CompiledTarget[]>();
+  const groups = new Map<string, Owned<TargetGroup>>(snapshot.targetGroups.map((g) => [g.id, g]));
+  for (const t of snapshot.targets) {
+    const g = groups.get(t.targetGroupId);
+    if (g === undefined) continue;
+    const port = t.port ?? g.config?.port ?? (g.config?.protocol === 'HTTPS' ? 443 : 80);
+    let address: string | undefined;
+    if (g.type === 'IP') address = t.id;
+    else if (g.type === 'INSTANCE') address = instances.get(t.id)?.address;
+    else if (g.type === 'ALB') address = loadBalancers.get(t.id)?.address;
+    if (address === undefined && g.type !== 'LAMBDA')
+      deps.warnOnce(`unresolved:${g.id}:${t.id}`, 'target address cannot be resolved', {
+        targetGroupId: g.id,
+        targetId: t.id,
+      });
+    const draining = t.drainingUntil !== undefined;
+    const scheme = g.config?.protocol === 'HTTPS' ? 'https' : 'http';
+    const routable =
+      address !== undefined && !draining && g.type !== 'LAMBDA' && g.config?.protocol !== 'TCP';
+    const pool = routable ? deps.acquirePool(`${scheme}://${hostPort(address!, port)}`) : undefined;
+    let list = targetsByGroup.get(g.id);
+    if (list === undefined) targetsByGroup.set(g.id, (list = []));
+    list.push(new CompiledTarget(t.id, port, address, draining, pool));
+  }
+  const targetGroups = new Map<string, TargetGroupRuntime>();
+  for (const g of snapshot.targetGroups) {
+    if (g.type === 'LAMBDA')
+      deps.warnOnce(`lambda:${g.id}`, 'LAMBDA target groups are not served yet', {
+        targetGroupId: g.id,
+      });
+    if (g.config?.protocolVersion !== undefined && g.config.protocolVersion !== 'HTTP1')
+      deps.warnOnce(`pv:${g.id}`, 'HTTP2/GRPC target groups are served as HTTP1 for now', {
+        targetGroupId: g.id,
+      });
+    const healthCheck = resolveHealthCheck(g.config);
+    if (g.type === 'ALB' || g.type === 'LAMBDA') healthCheck.enabled = false; // spec §5
+    targetGroups.set(
+      g.id,
+      new TargetGroupRuntime(g.id, g.arn, g.type, healthCheck, targetsByGroup.get(g.id) ?? []),
+    );
+  }
+
+  // Listeners and rules, per service.
+  const listenersByService = new Map<string, Owned<Listener>[]>();
+  for (const l of snapshot.listeners) {
+    if (l.protocol !== 'HTTP') {
+      deps.warnOnce(`proto:${l.id}`, `${l.protocol} listeners are not served yet`, {
+        listenerId: l.id,
+      });
+      continue;
+    }
+    let list = listenersByService.get(l.serviceId);
+    if (list === undefined) listenersByService.set(l.serviceId, (list = []));
+    list.push(l);
+  }
+  const rulesByListener = new Map<string, Owned<Rule>[]>();
+  for (const r of snapshot.rules) {
+    if (r.isDefault) continue;
+    let list = rulesByListener.get(r.listenerId);
+    if (list === undefined) rulesByListener.set(r.listenerId, (list = []));
+    list.push(r);
+  }
+  for (const list of rulesByListener.values())
+    list.sort((a, b) => a.priority - b.priority || (a.id < b.id ? -1 : 1));
+
+  // Mark groups in use anywhere (spec §1.5: UNUSED otherwise), whatever the reachability.
+  const markUse = (action: RuleAction): void => {
+    for (const w of action.forward?.targetGroups ?? []) {
+      const g = targetGroups.get(idFromIdentifier(w.targetGroupIdentifier));
+      if (g !== undefined) g.inUse = true;
+    }
+  };
+  for (const l of snapshot.listeners) markUse(l.defaultAction);
+  for (const r of snapshot.rules) markUse(r.action);
+
+  const compileAction = (
+    action: RuleAction,
+    service: Owned<Service>,
+    network: Owned<ServiceNetwork>,
+    where: string,
+  ): CompiledAction => {
+    if (action.fixedResponse !== undefined) {
+      const status = action.fixedResponse.statusCode;
+      return new FixedResponseAction(status, `${STATUS_CODES[status] ?? 'Fixed Response'}\n`);
+    }
+    const wanted = action.forward?.targetGroups;
+    if (wanted === undefined)
+      throw new SnapshotCompileError(`${where}: action has neither forward nor fixedResponse`);
+    const choices = wanted.map((w) => {
+      const g = targetGroups.get(idFromIdentifier(w.targetGroupIdentifier));
+      if (g === undefined)
+        throw new SnapshotCompileError(
+          `${where}: forwards to unknown target group ${w.targetGroupIdentifier}`,
+        );
+      const weight = w.weight ?? defaultWeight(wanted.length);
+      // spec §3.1: observed separators are "; ".
+      const header = `ServiceArn=${service.arn}; ServiceNetworkArn=${network.arn}; TargetGroupArn=${g.arn}`;
+      return new ForwardChoice(g, weight, header);
+    });
+    return new ForwardAction(choices);
+  };
+
+  const bindingCache = new Map<string, ServiceBinding>();
+  const bindService = (service: Owned<Service>, network: Owned<ServiceNetwork>): ServiceBinding => {
+    const key = `${service.id}|${network.id}`;
+    const cached = bindingCache.get(key);
+    if (cached !== undefined) return cached;
+    const byPort = new Map<number, CompiledListener>();
+    for (const l of listenersByService.get(service.id) ?? []) {
+      const rules = (rulesByListener.get(l.id) ?? []).map(
+        (r) =>
+          new CompiledRule(
+            r.id,
+            r.priority,
+            new CompiledMatch(r.match.httpMatch),
+            compileAction(r.action, service, network, `rule ${r.id}`),
+          ),
+      );
+      byPort.set(
+        l.port,
+        new CompiledListener(
+          l.id,
+          l.arn,
+          l.port,
+          rules,
+          compileAction(l.defaultAction, service, network, `listener ${l.id}`),
+        ),
+      );
+    }
+    const binding = new ServiceBinding(service, network, byPort);
+    bindingCache.set(key, binding);
+    return binding;
+  };
+
+  // Reachability (spec §7.5): VPC → associated networks → associated services.
+  const networks = new Map(snapshot.serviceNetworks.map((n) => [n.id, n]));
+  const services = new Map(
+    snapshot.services
+      .filter((s) => s.status !== 'DELETE_IN_PROGRESS' && s.status !== 'CREATE_FAILED')
+      .map((s) => [s.id, s]),
+  );
+  const servicesByNetwork = new Map<string, { service: Owned<Service>; names: string[] }[]>();
+  const snsas = [...snapshot.serviceNetworkServiceAssociations].sort((a, b) =>
+    a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1,
+  );
+  for (const a of snsas) {
+    if (!LIVE_ASSOCIATION.has(a.status)) continue;
+    const service = services.get(a.serviceId);
+    if (service === undefined) continue;
+    const names = [
+      service.dnsEntry?.domainName,
+      service.customDomainName,
+      a.dnsEntry?.domainName,
+      a.customDomainName,
+    ];
+    let list = servicesByNetwork.get(a.serviceNetworkId);
+    if (list === undefined) servicesByNetwork.set(a.serviceNetworkId, (list = []));
+    list.push({
+      service,
+      names: names.filter((n): n is string => !!n).map((n) => n.toLowerCase()),
+    });
+  }
+  const snvas = [...snapshot.serviceNetworkVpcAssociations].sort((a, b) =>
+    a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1,
+  );
+  const networksByVpc = new Map<string, Owned<ServiceNetwork>[]>();
+  for (const a of snvas) {
+    if (!LIVE_ASSOCIATION.has(a.status)) continue;
+    const n = networks.get(a.serviceNetworkId);
+    if (n === undefined) continue;
+    let list = networksByVpc.get(a.vpcId);
+    if (list === undefined) networksByVpc.set(a.vpcId, (list = []));
+    list.push(n);
+  }
+
+  const vpcsByAddress = new Map<string, CompiledVpc>();
+  const listenAddresses: ListenAddress[] = [];
+  for (const vpc of snapshot.vpcs) {
+    const hosts = new Map<string, ServiceBinding>();
+    const ports = new Set<number>();
+    for (const network of networksByVpc.get(vpc.vpcId) ?? []) {
+      for (const { service, names } of servicesByNetwork.get(network.id) ?? []) {
+        const binding = bindService(service, network);
+        for (const name of names) {
+          const existing = hosts.get(name);
+          if (existing === undefined) hosts.set(name, binding);
+          else if (existing.serviceId !== service.id)
+            deps.warnOnce(
+              `host:${vpc.vpcId}:${name}`,
+              'two reachable services share a host name; the first wins',
+              {
+                vpcId: vpc.vpcId,
+                host: name,
+              },
+            );
+        }
+        for (const port of binding.listeners.keys()) ports.add(port);
+      }
+    }
+    const sourceVpcArn = `arn:${partition}:ec2:${region}:${vpc.ownerAccountId}:vpc/${vpc.vpcId}`;
+    const compiled = new CompiledVpc(
+      vpc.vpcId,
+      sourceVpcArn,
+      `SourceVpcArn=${sourceVpcArn}`,
+      hosts,
+    );
+    for (const address of vpc.ingressAddresses) {
+      const other = vpcsByAddress.get(address);
+      if (other !== undefined)
+        throw new SnapshotCompileError(
+          `ingress address ${address} belongs to both ${other.vpcId} and ${vpc.vpcId}`,
+        );
+      vpcsByAddress.set(address, compiled);
+      for (const port of [...ports].sort((a, b) => a - b))
+        listenAddresses.push({ address, port, vpcId: vpc.vpcId });
+    }
+  }
+
+  return { revision: snapshot.revision, region, vpcsByAddress, listenAddresses, targetGroups };
+}

@@ -1,0 +1,463 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { DATAPLANE_RESPONSES } from '../errors/dataplane-outcomes.js';
+import type { Snapshot } from '../model/snapshot-types.js';
+import { denyAwsIamGate, type AuthGate } from './auth-gate.js';
+import { compileSnapshot, type CompiledSnapshot, type ListenAddress } from './compile-snapshot.js';
+import {
+  Exchange,
+  onResponseClose,
+  onResponseFinish,
+  reply,
+  type DataPlaneResponse,
+} from './forwarder.js';
+import {
+  connectionListedHeaders,
+  isDroppedRequestHeader,
+  truncateRequestId,
+} from './header-rules.js';
+import { planHealthChecks, type HealthHooks } from './health-plan.js';
+import { ListenerSet, type ClientLimits, type ListenerState } from './listener-set.js';
+import { silentLogger, type DataPlaneLogger } from './logger.js';
+import { RequestRecord, type RequestCompleteHook } from './request-record.js';
+import type { MatchInput } from './rule-matcher.js';
+import type { SnapshotSource } from './snapshot-source.js';
+import type { TargetHealthView } from './target-health.js';
+import type { CompiledAction } from './target-picker.js';
+import { UpstreamPools } from './upstream-pools.js';
+
+/** Timeouts of the data plane, all in milliseconds. */
+export interface DataPlaneTimeouts {
+  /** Connecting to a target; failure → 502 `TargetConnectionError`. Default 10 000. */
+  targetConnectMs?: number;
+  /**
+   * Waiting for a target's response headers, and between its body chunks; expiry → 504
+   * `TargetDataTimeout`. Default: the service's `idleTimeoutSeconds` (spec §6: requests are bounded
+   * by the idle timeout, 60 s by default).
+   */
+  targetResponseMs?: number;
+  /** A client's request head must arrive within this (slowloris). Default 20 000. */
+  clientHeadersMs?: number;
+  /** A client's whole request must arrive within this. Default 600 000 (spec §6: 10 min). */
+  clientRequestMs?: number;
+  /** Grace for in-flight requests on removed listeners and at stop. Default 10 000. */
+  drainMs?: number;
+}
+
+/** Options of `createDataPlane`. */
+export interface DataPlaneOptions {
+  snapshotSource: SnapshotSource;
+  /** Region for generated ARNs in headers; defaults to the snapshot's. */
+  region?: string;
+  logger?: DataPlaneLogger;
+  /** The health checker; without it every target is routable. */
+  health?: HealthHooks;
+  /** Authenticate + authorize stage for `AWS_IAM` services/networks; default denies (spec §2.5). */
+  authGate?: AuthGate;
+  /** Called once per finished request with its access-log record; costs nothing when unset. */
+  onRequestComplete?: RequestCompleteHook;
+  timeouts?: DataPlaneTimeouts;
+  /** Concurrent connections per target before requests queue. Default 256. */
+  maxConnectionsPerTarget?: number;
+  /** Worker processes; only 1 is implemented (cluster mode is future work). */
+  workers?: number;
+}
+
+/** The running data plane. */
+export interface DataPlane {
+  start(): Promise<void>;
+  /** Stops listening, lets in-flight requests finish (within `drainMs`), closes pools. Idempotent. */
+  stop(): Promise<void>;
+  /** Revision of the snapshot serving new requests; undefined before the first one compiled. */
+  readonly revision: number | undefined;
+  /** Addresses bound right now. */
+  listeners(): ListenAddress[];
+  /** Monitoring hook; may be set or cleared at any time. */
+  onRequestComplete: RequestCompleteHook | undefined;
+  /** Resolves once the snapshot with at least this revision is serving (tests, bin/ readiness). */
+  whenRevision(revision: number): Promise<void>;
+}
+
+const MAX_HEADERS = 100; // spec §6
+const MAX_URL_BYTES = 16 * 1024;
+const R = DATAPLANE_RESPONSES;
+
+/** Creates the data plane: `create → start → stop`. */
+export function createDataPlane(options: DataPlaneOptions): DataPlane {
+  return new DataPlaneImpl(options);
+}
+
+class DataPlaneImpl implements DataPlane {
+  onRequestComplete: RequestCompleteHook | undefined;
+  private current: CompiledSnapshot | undefined;
+  private readonly logger: DataPlaneLogger;
+  private readonly source: SnapshotSource;
+  private readonly health: HealthHooks | undefined;
+  private readonly healthView: TargetHealthView | undefined;
+  private readonly authGate: AuthGate;
+  private readonly pools: UpstreamPools;
+  private readonly listenerSet: ListenerSet;
+  private readonly limits: ClientLimits;
+  private readonly targetResponseMs: number | undefined;
+  private readonly region: string | undefined;
+  private readonly warned = new Set<string>();
+  private unsubscribe: (() => void) | undefined;
+  private applying: Promise<void> | undefined;
+  private pending: Snapshot | undefined;
+  private stopped = false;
+  private waiters: { revision: number; resolve: () => void }[] = [];
+
+  constructor(options: DataPlaneOptions) {
+    this.source = options.snapshotSource;
+    this.logger = options.logger ?? silentLogger;
+    this.health = options.health;
+    this.healthView = options.health?.view;
+    this.authGate = options.authGate ?? denyAwsIamGate;
+    this.onRequestComplete = options.onRequestComplete;
+    this.region = options.region;
+    const t = options.timeouts ?? {};
+    this.targetResponseMs = t.targetResponseMs;
+    this.limits = {
+      maxHeaderBytes: 60 * 1024,
+      headersTimeoutMs: t.clientHeadersMs ?? 20_000,
+      requestTimeoutMs: t.clientRequestMs ?? 600_000,
+      keepAliveTimeoutMs: 60_000,
+      drainTimeoutMs: t.drainMs ?? 10_000,
+    };
+    this.pools = new UpstreamPools({
+      connectTimeoutMs: t.targetConnectMs ?? 10_000,
+      maxConnectionsPerTarget: options.maxConnectionsPerTarget ?? 256,
+      keepAliveTimeoutMs: 4_000,
+    });
+    this.listenerSet = new ListenerSet(
+      this.limits,
+      (req, res, l) => this.handle(req, res, l),
+      (err, socket, l) => this.handleClientError(err, socket, l),
+      this.logger,
+    );
+    if ((options.workers ?? 1) > 1)
+      this.logger.warn('workers > 1 is not implemented yet; running one worker', {
+        workers: options.workers,
+      });
+  }
+
+  get revision(): number | undefined {
+    return this.current?.revision;
+  }
+
+  listeners(): ListenAddress[] {
+    return this.listenerSet.list();
+  }
+
+  whenRevision(revision: number): Promise<void> {
+    if ((this.current?.revision ?? -1) >= revision) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ revision, resolve }));
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    this.unsubscribe = this.source.subscribe((s) => this.offer(s));
+    const first = this.source.current();
+    if (first !== undefined) this.offer(first);
+    await this.applying;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    this.pending = undefined;
+    await this.applying?.catch(() => undefined);
+    await this.listenerSet.closeAll();
+    await this.pools.closeAll(this.limits.drainTimeoutMs);
+  }
+
+  /** Queues a snapshot; snapshots are applied one at a time, newest wins. */
+  private offer(snapshot: Snapshot): void {
+    if (this.stopped) return;
+    const newest = this.pending?.revision ?? this.current?.revision ?? -1;
+    if (snapshot.revision <= newest && this.current !== undefined) return;
+    this.pending = snapshot;
+    if (this.applying === undefined) this.applying = this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.pending !== undefined && !this.stopped) {
+        const snapshot = this.pending;
+        this.pending = undefined;
+        await this.apply(snapshot);
+      }
+    } finally {
+      this.applying = undefined;
+    }
+  }
+
+  private async apply(snapshot: Snapshot): Promise<void> {
+    const generation = this.pools.beginGeneration();
+    let compiled: CompiledSnapshot;
+    try {
+      compiled = compileSnapshot(snapshot, {
+        region: this.region,
+        acquirePool: (origin) => this.pools.acquire(origin),
+        warnOnce: (key, message, fields) => this.warnOnce(key, message, fields),
+      });
+    } catch (err) {
+      this.logger.error('snapshot rejected; keeping the running one', {
+        revision: snapshot.revision,
+        running: this.current?.revision,
+        error: (err as Error).message,
+      });
+      return;
+    }
+    // Swap first: in-flight requests hold the snapshot they began with; new ones see this one.
+    this.current = compiled;
+    this.pools.sweep(generation);
+    if (this.health !== undefined) {
+      try {
+        this.health.update(planHealthChecks(compiled));
+      } catch (err) {
+        this.logger.error('health checker rejected the plan', { error: (err as Error).message });
+      }
+    }
+    await this.listenerSet.reconcile(compiled.listenAddresses);
+    this.logger.info('snapshot applied', { revision: compiled.revision });
+    const ready = this.waiters.filter((w) => w.revision <= compiled.revision);
+    this.waiters = this.waiters.filter((w) => w.revision > compiled.revision);
+    for (const w of ready) w.resolve();
+  }
+
+  private warnOnce(key: string, message: string, fields?: Record<string, unknown>): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.logger.warn(message, fields);
+  }
+
+  /** The request pipeline: listener → route → authenticate/authorize → select target → forward → log. */
+  private handle(req: IncomingMessage, res: DataPlaneResponse, l: ListenerState): void {
+    const socket = req.socket;
+    res.clientSocket = socket;
+    res.serverKeepAliveMs = this.limits.keepAliveTimeoutMs;
+    const headers = req.headers;
+    const supplied = headers['x-amzn-requestid'];
+    res.requestId =
+      typeof supplied === 'string' && supplied !== '' ? truncateRequestId(supplied) : randomUUID();
+    const url = req.url ?? '/';
+    const method = req.method ?? 'GET';
+
+    const hook = this.onRequestComplete;
+    let record: RequestRecord | null = null;
+    if (hook !== undefined) {
+      const q = url.indexOf('?');
+      record = new RequestRecord(
+        Date.now(),
+        `${socket.remoteAddress}:${socket.remotePort}`,
+        method,
+        q < 0 ? url : url.slice(0, q),
+        `HTTP/${req.httpVersion}`,
+        headers.host ?? '',
+        headers['user-agent'] ?? '',
+      );
+      record.requestId = res.requestId;
+      res.record = record;
+      res.hook = hook;
+      res.on('close', onResponseClose);
+    }
+    if (l.server === null) res.shouldKeepAlive = false; // listener being removed
+
+    // spec §6: more than 100 headers → 400.
+    if (req.rawHeaders.length > MAX_HEADERS * 2) {
+      return reply(res, 400, R.headersTooLarge.body, 'ClientProtocolError', true);
+    }
+    if (url.length > MAX_URL_BYTES || url.charCodeAt(0) !== 47 /* '/' */) {
+      return reply(res, 400, R.badRequest.body, 'ClientProtocolError', true);
+    }
+
+    // Route: ingress address → VPC → Host → service → port → listener.
+    const compiled = this.current;
+    const vpc = compiled?.vpcsByAddress.get(l.address);
+    if (vpc === undefined) return reply(res, 404, R.unknownService.body, undefined);
+    if (record !== null) {
+      record.sourceVpcId = vpc.vpcId;
+      record.sourceVpcArn = vpc.sourceVpcArn;
+    }
+    const binding = vpc.hosts.get(hostName(headers.host));
+    if (binding === undefined) return reply(res, 404, R.unknownService.body, undefined);
+    if (record !== null) {
+      record.serviceArn = binding.serviceArn;
+      record.serviceNetworkArn = binding.serviceNetworkArn;
+    }
+    const listener = binding.listeners.get(l.port);
+    if (listener === undefined) return reply(res, 404, R.noListener.body, undefined);
+    res.idleTimeoutMs = binding.idleTimeoutMs;
+    res.on('finish', onResponseFinish);
+    if (record !== null) record.listenerId = listener.id;
+
+    let action: CompiledAction = listener.defaultAction;
+    const rules = listener.rules;
+    if (rules.length > 0) {
+      const q = url.indexOf('?');
+      const path = q < 0 ? url : url.slice(0, q);
+      const input: MatchInput = {
+        method,
+        path,
+        lowerPath: listener.needsLowerPath ? path.toLowerCase() : '',
+        headers,
+      };
+      for (let i = 0; i < rules.length; i++) {
+        const rule = rules[i]!;
+        if (rule.match.matches(input)) {
+          action = rule.action;
+          break;
+        }
+      }
+    }
+
+    // Authenticate + authorize (skipped entirely when both auth types are NONE).
+    if (binding.authRequired) {
+      const decision = this.authGate.check({ binding, sourceVpcId: vpc.vpcId, request: req });
+      if (!decision.allow) {
+        if (record !== null) record.authDeniedReason = decision.authDeniedReason;
+        return reply(res, decision.status, decision.message, 'ClientAccessDenied');
+      }
+      if (record !== null) record.resolvedUser = decision.resolvedUser;
+    }
+
+    if (action.kind === 'fixed') return reply(res, action.statusCode, action.body, undefined);
+
+    // Select target group by weight, then target by round robin.
+    const choice = action.pick();
+    if (choice === undefined) return reply(res, 503, R.noHealthyTarget.body, undefined);
+    const group = choice.group;
+    if (record !== null) record.targetGroupArn = group.arn;
+    const target = group.select(this.healthView);
+    if (target === undefined || target.pool === undefined)
+      return reply(res, 503, R.noHealthyTarget.body, undefined);
+    if (record !== null) record.targetIpPort = target.ipPort;
+
+    // Headers toward the target (spec §3.1): drop hop-by-hop and forgeable ones, add ours.
+    const raw = req.rawHeaders;
+    const out: string[] = [];
+    let listed: Set<string> | undefined;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!;
+      const lower = name.toLowerCase();
+      if (isDroppedRequestHeader(lower)) {
+        if (lower === 'connection') listed = connectionListedHeaders(raw[i + 1]);
+        continue;
+      }
+      out.push(name, raw[i + 1]!);
+    }
+    if (listed !== undefined) {
+      for (let i = out.length - 2; i >= 0; i -= 2)
+        if (listed.has(out[i]!.toLowerCase())) out.splice(i, 2);
+    }
+    // x-forwarded-for is replaced, not appended: Lattice is where client traffic enters, a
+    // client-supplied chain cannot be verified, and spec §7.5 says it carries the client's own IP.
+    out.push(
+      'x-forwarded-for',
+      socket.remoteAddress ?? '',
+      'x-forwarded-proto',
+      'http',
+      'x-forwarded-port',
+      l.portText,
+      'x-amzn-lattice-network',
+      vpc.networkHeader,
+      'x-amzn-lattice-target',
+      choice.targetHeader,
+      'x-amzn-source-vpc',
+      vpc.vpcId,
+      'x-amzn-requestid',
+      res.requestId,
+    );
+
+    const exchange = new Exchange(req, res);
+    res.exchange = exchange;
+    if (record === null) res.on('close', onResponseClose);
+    const hasBody =
+      headers['transfer-encoding'] !== undefined ||
+      (headers['content-length'] !== undefined && headers['content-length'] !== '0');
+    const timeout = this.targetResponseMs ?? binding.idleTimeoutMs;
+    target.pool.dispatch(
+      {
+        path: url,
+        method,
+        headers: out,
+        body: hasBody ? req : null,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+      },
+      exchange,
+    );
+  }
+
+  /** Malformed requests, oversized heads, smuggling attempts, slow clients (spec §6). */
+  private handleClientError(
+    err: Error & { code?: string },
+    socket: Socket,
+    l: ListenerState,
+  ): void {
+    const code = err.code ?? '';
+    const hook = this.onRequestComplete;
+    if (hook !== undefined && code !== 'ECONNRESET') {
+      const record = new RequestRecord(
+        Date.now(),
+        `${socket.remoteAddress}:${socket.remotePort}`,
+        '-',
+        '-',
+        '-',
+        '-',
+        '-',
+      );
+      record.failureReason = 'ClientProtocolError';
+      const vpc = this.current?.vpcsByAddress.get(l.address);
+      if (vpc !== undefined) {
+        record.sourceVpcId = vpc.vpcId;
+        record.sourceVpcArn = vpc.sourceVpcArn;
+      }
+      record.responseCode = code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+      try {
+        hook(record);
+      } catch {
+        // never let monitoring take the data plane down
+      }
+    }
+    const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent === true) {
+      socket.destroy();
+      return;
+    }
+    const timeout = code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    const body =
+      code === 'HPE_HEADER_OVERFLOW'
+        ? R.headersTooLarge.body
+        : timeout
+          ? 'Request Timeout\n'
+          : R.badRequest.body;
+    const status = timeout ? '408 Request Timeout' : '400 Bad Request';
+    socket.end(
+      `HTTP/1.1 ${status}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+    socket.destroySoon();
+  }
+}
+
+/** The host name of a `Host` header: port removed, lower-cased (spec §7.2 step 1). */
+export function hostName(host: string | undefined): string {
+  if (host === undefined) return '';
+  let end = host.length;
+  if (host.charCodeAt(0) === 91 /* '[' */) {
+    const close = host.indexOf(']');
+    return (close < 0 ? host : host.slice(0, close + 1)).toLowerCase();
+  }
+  const colon = host.lastIndexOf(':');
+  if (colon >= 0) end = colon;
+  const name = end === host.length ? host : host.slice(0, end);
+  // Fast path: names are usually lower case already.
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 65 && c <= 90) return name.toLowerCase();
+  }
+  return name;
+}

@@ -1,0 +1,33 @@
+import type { CompiledSnapshot } from './compile-snapshot.js';
+import type { HealthCheckTargetGroup, TargetHealthView } from './target-health.js';
+
+/**
+ * The health-check plan of a compiled snapshot: every target group with its resolved check, whether
+ * any listener uses it (UNUSED otherwise, spec §1.5) and its targets with resolved addresses.
+ * Pure: the health checker diffs successive plans.
+ */
+export function planHealthChecks(compiled: CompiledSnapshot): HealthCheckTargetGroup[] {
+  const plan: HealthCheckTargetGroup[] = [];
+  for (const g of compiled.targetGroups.values()) {
+    plan.push({
+      targetGroupId: g.id,
+      type: g.type,
+      healthCheck: { ...g.healthCheck, matcher: { ...g.healthCheck.matcher } },
+      inUse: g.inUse,
+      targets: g.targets.map((t) => ({
+        key: t.key,
+        id: t.id,
+        port: t.port,
+        address: t.address,
+        draining: t.draining,
+      })),
+    });
+  }
+  return plan;
+}
+
+/** What the data plane needs of a health checker (`health-checker.ts` implements it). */
+export interface HealthHooks {
+  view: TargetHealthView;
+  update(groups: HealthCheckTargetGroup[]): void;
+}

@@ -1,0 +1,165 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { ListenAddress } from './compile-snapshot.js';
+import { DataPlaneResponse } from './forwarder.js';
+import type { DataPlaneLogger } from './logger.js';
+
+/** One listening socket: an ingress address and port, and the VPC whose clients arrive there. */
+export class ListenerState {
+  readonly key: string;
+  /** The port as a string, for `x-forwarded-port`. */
+  readonly portText: string;
+  server: Server | null = null;
+  constructor(
+    readonly address: string,
+    readonly port: number,
+    readonly vpcId: string,
+  ) {
+    this.key = listenKey(address, port);
+    this.portText = String(port);
+  }
+}
+
+export function listenKey(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** Client-side limits and timeouts (spec §6). */
+export interface ClientLimits {
+  /** Request line + headers, bytes (spec §6: > 60 KB → 400). */
+  maxHeaderBytes: number;
+  /** Time allowed for a request head to arrive (slowloris). */
+  headersTimeoutMs: number;
+  /** Time allowed for a whole request to arrive (spec §6: 10-min connection lifetime bounds it). */
+  requestTimeoutMs: number;
+  /** Server-wide keep-alive timeout; per-service idle timeouts override it after each response. */
+  keepAliveTimeoutMs: number;
+  /** Grace for in-flight requests when a listener is removed or the data plane stops. */
+  drainTimeoutMs: number;
+}
+
+export type RequestEntry = (req: IncomingMessage, res: DataPlaneResponse, l: ListenerState) => void;
+export type ClientErrorEntry = (
+  err: Error & { code?: string },
+  socket: Socket,
+  l: ListenerState,
+) => void;
+
+/**
+ * The set of HTTP servers, one per (ingress address, listener port). `reconcile` opens the ones a
+ * new snapshot needs and closes the ones it no longer does; servers that stay are untouched, so
+ * their in-flight requests and keep-alive connections carry on.
+ */
+export class ListenerSet {
+  private readonly open = new Map<string, ListenerState>();
+  private readonly closing = new Set<Promise<void>>();
+
+  constructor(
+    private readonly limits: ClientLimits,
+    private readonly onRequest: RequestEntry,
+    private readonly onClientError: ClientErrorEntry,
+    private readonly logger: DataPlaneLogger,
+  ) {}
+
+  /** Listening addresses right now. */
+  list(): ListenAddress[] {
+    return [...this.open.values()].map((l) => ({
+      address: l.address,
+      port: l.port,
+      vpcId: l.vpcId,
+    }));
+  }
+
+  async reconcile(desired: readonly ListenAddress[]): Promise<void> {
+    const wanted = new Map(desired.map((d) => [listenKey(d.address, d.port), d]));
+    for (const [key, state] of this.open) {
+      const d = wanted.get(key);
+      if (d === undefined || d.vpcId !== state.vpcId) this.retire(key, state);
+    }
+    const opening: Promise<void>[] = [];
+    for (const [key, d] of wanted) {
+      if (this.open.has(key)) continue;
+      const state = new ListenerState(d.address, d.port, d.vpcId);
+      this.open.set(key, state);
+      opening.push(this.listen(state));
+    }
+    await Promise.all(opening);
+  }
+
+  private listen(state: ListenerState): Promise<void> {
+    const limits = this.limits;
+    const server = createServer({
+      ServerResponse: DataPlaneResponse as unknown as typeof ServerResponse,
+      maxHeaderSize: limits.maxHeaderBytes,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // How often Node checks headers/request timeouts; fine enough for short test timeouts.
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, limits.headersTimeoutMs >> 2)),
+      requireHostHeader: false,
+    });
+    // spec §6: more than 100 headers → 400; Node keeps one extra so the excess is detectable.
+    server.maxHeadersCount = 101;
+    const onRequest = this.onRequest;
+    const onClientError = this.onClientError;
+    server.on('request', (req: IncomingMessage, res: DataPlaneResponse) =>
+      onRequest(req, res, state),
+    );
+    server.on('clientError', (err: Error, socket: Socket) => onClientError(err, socket, state));
+    state.server = server;
+    return new Promise<void>((resolve) => {
+      const onError = (err: Error): void => {
+        this.logger.error('cannot listen', {
+          address: state.address,
+          port: state.port,
+          error: err.message,
+        });
+        if (this.open.get(state.key) === state) this.open.delete(state.key);
+        state.server = null;
+        resolve();
+      };
+      server.once('error', onError);
+      server.listen({ host: state.address, port: state.port, exclusive: true }, () => {
+        server.off('error', onError);
+        server.on('error', (err) =>
+          this.logger.error('listener error', { listener: state.key, error: err.message }),
+        );
+        this.logger.info('listening', {
+          address: state.address,
+          port: state.port,
+          vpcId: state.vpcId,
+        });
+        resolve();
+      });
+    });
+  }
+
+  private retire(key: string, state: ListenerState): void {
+    this.open.delete(key);
+    const server = state.server;
+    if (server === null) return;
+    this.logger.info('closing listener', { address: state.address, port: state.port });
+    const done = closeServer(server, this.limits.drainTimeoutMs);
+    this.closing.add(done);
+    void done.then(() => this.closing.delete(done));
+  }
+
+  /** Closes every listener, letting in-flight requests finish within the drain timeout. */
+  async closeAll(): Promise<void> {
+    for (const [key, state] of this.open) this.retire(key, state);
+    await Promise.all([...this.closing]);
+  }
+}
+
+/** Stops accepting, closes idle keep-alive connections, and cuts the rest after `graceMs`. */
+function closeServer(server: Server, graceMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+    timer.unref();
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}

@@ -1,0 +1,54 @@
+import type { AuthDeniedReason, FailureReason } from '../errors/dataplane-outcomes.js';
+
+/**
+ * What the data plane knows about one finished request, in the access-log nouns of spec §4.1.
+ * One instance per request (a class with every field set in the constructor, so its shape is
+ * stable); handed to `onRequestComplete` only when that hook is set.
+ */
+export class RequestRecord {
+  /** `Date.now()` when the request head was parsed. */
+  startTime: number;
+  requestId = '';
+  serviceNetworkArn = '';
+  serviceArn = '';
+  targetGroupArn = '';
+  listenerId = '';
+  sourceVpcId = '';
+  sourceVpcArn = '';
+  sourceIpPort: string;
+  targetIpPort = '';
+  requestMethod: string;
+  requestPath: string;
+  protocol: string;
+  hostHeader: string;
+  userAgent: string;
+  /** Status of the response headers sent to the client (0 when none were sent). */
+  responseCode = 0;
+  /** Milliseconds from start to the last byte out (set when the request completes). */
+  duration = 0;
+  failureReason: FailureReason | undefined = undefined;
+  authDeniedReason: AuthDeniedReason | undefined = undefined;
+  /** `null` for anonymous callers until the auth gate resolves a principal (spec §4.1). */
+  resolvedUser: string | null = null;
+
+  constructor(
+    startTime: number,
+    sourceIpPort: string,
+    requestMethod: string,
+    requestPath: string,
+    protocol: string,
+    hostHeader: string,
+    userAgent: string,
+  ) {
+    this.startTime = startTime;
+    this.sourceIpPort = sourceIpPort;
+    this.requestMethod = requestMethod;
+    this.requestPath = requestPath;
+    this.protocol = protocol;
+    this.hostHeader = hostHeader;
+    this.userAgent = userAgent;
+  }
+}
+
+/** The monitoring hook: called once per request after its last byte (or its failure). */
+export type RequestCompleteHook = (record: RequestRecord) => void;

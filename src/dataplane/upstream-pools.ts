@@ -1,0 +1,91 @@
+import { Pool } from 'undici';
+
+/** Settings of the keep-alive pools to targets. */
+export interface UpstreamPoolOptions {
+  connectTimeoutMs: number;
+  /** Most concurrent connections to one target; further requests queue in the pool. */
+  maxConnectionsPerTarget: number;
+  /** How long an idle upstream connection is kept (undici also honours the target's hint). */
+  keepAliveTimeoutMs: number;
+}
+
+class PoolEntry {
+  constructor(
+    readonly pool: Pool,
+    public generation: number,
+  ) {}
+}
+
+/**
+ * One undici `Pool` per target origin (`http://ip:port`), shared by successive compiled snapshots
+ * so keep-alive connections survive configuration changes. Only the forwarder opens upstream
+ * connections (STYLE.md); this registry is its connection store.
+ */
+export class UpstreamPools {
+  private readonly entries = new Map<string, PoolEntry>();
+  private generation = 0;
+  private readonly options: UpstreamPoolOptions;
+
+  constructor(options: UpstreamPoolOptions) {
+    this.options = options;
+  }
+
+  /** Starts a compile: pools acquired from now on belong to the new generation. */
+  beginGeneration(): number {
+    return ++this.generation;
+  }
+
+  acquire(origin: string): Pool {
+    const found = this.entries.get(origin);
+    if (found !== undefined) {
+      found.generation = this.generation;
+      return found.pool;
+    }
+    const pool = new Pool(origin, {
+      connections: this.options.maxConnectionsPerTarget,
+      pipelining: 1,
+      connectTimeout: this.options.connectTimeoutMs,
+      keepAliveTimeout: this.options.keepAliveTimeoutMs,
+      keepAliveMaxTimeout: Math.max(this.options.keepAliveTimeoutMs, 600_000),
+      // spec §7.3: target certificates are never validated.
+      connect: origin.startsWith('https:') ? { rejectUnauthorized: false } : undefined,
+    });
+    this.entries.set(origin, new PoolEntry(pool, this.generation));
+    return pool;
+  }
+
+  /**
+   * Closes pools no snapshot since `generation` uses. `close()` lets requests already running on
+   * them finish, so in-flight requests of the previous snapshot are not cut.
+   */
+  sweep(generation: number): void {
+    for (const [origin, entry] of this.entries) {
+      if (entry.generation >= generation) continue;
+      this.entries.delete(origin);
+      entry.pool.close().catch(() => undefined);
+    }
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Closes every pool, waiting at most `graceMs` for running requests, then destroying. */
+  async closeAll(graceMs: number): Promise<void> {
+    const pools = [...this.entries.values()].map((e) => e.pool);
+    this.entries.clear();
+    await Promise.all(
+      pools.map(async (pool) => {
+        let timer: NodeJS.Timeout | undefined;
+        const closed = pool.close().catch(() => undefined);
+        const expired = new Promise<'expired'>((resolve) => {
+          timer = setTimeout(resolve, graceMs, 'expired');
+          timer.unref();
+        });
+        if ((await Promise.race([closed, expired])) === 'expired')
+          await pool.destroy().catch(() => undefined);
+        clearTimeout(timer);
+      }),
+    );
+  }
+}
