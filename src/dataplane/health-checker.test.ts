@@ -660,6 +660,37 @@ describe('health checker: configuration updates', () => {
 });
 
 describe('health checker: resources', () => {
+  it('spreads first probes: one new target is checked soon, many are spread out', async () => {
+    const s = await httpServer();
+    const started = Date.now();
+    // interval 30 s (3 s scaled); jitter 0.9 of the spread window.
+    const one = checker({ random: () => 0.9 });
+    one.update([group('tg-one', [s.port], { healthCheckIntervalSeconds: 30 })]);
+    one.start();
+    await waitForStatus(one, 'tg-one', key(s.port), 'HEALTHY', 2000);
+    assert.ok(Date.now() - started < 2000);
+    one.stop();
+
+    const firsts: number[] = [];
+    const s2 = await httpServer(() => {
+      firsts.push(Date.now());
+      return 200;
+    });
+    // 5 targets at 10 first probes per second: a 500 ms window, so due after 450 ms.
+    const many = checker({ random: () => 0.9, firstProbesPerSecond: 10 });
+    const t0 = Date.now();
+    many.update([
+      group('tg-many', [4001, 4002, 4003, 4004, 4005], {
+        port: s2.port,
+        healthCheckIntervalSeconds: 30,
+      }),
+    ]);
+    many.start();
+    await waitForStatus(many, 'tg-many', key(4005), 'HEALTHY');
+    many.stop();
+    assert.ok(firsts[0]! - t0 >= 400, `first probe after ${firsts[0]! - t0} ms`);
+  });
+
   it('never has more than maxConcurrentProbes probes in flight', async () => {
     let open = 0;
     let peak = 0;

@@ -308,6 +308,18 @@ export function probeTarget(req: ProbeRequest, done: (outcome: ProbeOutcome) => 
 /** How a target is handled under the current plan. */
 type Mode = 'probe' | 'DRAINING' | 'UNUSED' | 'DISABLED' | 'NOT_SUPPORTED';
 
+/** Floors that keep a mis-scaled or zero config from probing in a busy loop. */
+const MIN_INTERVAL_MS = 10;
+const MIN_TIMEOUT_MS = 1;
+
+function intervalMsOf(hc: ResolvedHealthCheck, timeScale: number): number {
+  return Math.max(MIN_INTERVAL_MS, hc.healthCheckIntervalSeconds * 1000 * timeScale);
+}
+
+function timeoutMsOf(hc: ResolvedHealthCheck, timeScale: number): number {
+  return Math.max(MIN_TIMEOUT_MS, hc.healthCheckTimeoutSeconds * 1000 * timeScale);
+}
+
 class GroupState {
   readonly targets = new Map<string, TargetState>();
   type: HealthCheckTargetGroup['type'];
@@ -332,8 +344,8 @@ class GroupState {
     this.healthCheck = plan.healthCheck;
     this.probeKey = probeKey;
     this.matcher = matcher;
-    this.intervalMs = plan.healthCheck.healthCheckIntervalSeconds * 1000 * timeScale;
-    this.timeoutMs = plan.healthCheck.healthCheckTimeoutSeconds * 1000 * timeScale;
+    this.intervalMs = intervalMsOf(plan.healthCheck, timeScale);
+    this.timeoutMs = timeoutMsOf(plan.healthCheck, timeScale);
   }
 }
 
@@ -621,8 +633,8 @@ class HealthCheckerImpl implements HealthChecker {
     group.healthCheck = g.healthCheck;
     group.probeKey = probeKey;
     if (matcherChanged) group.matcher = this.compileMatcher(g);
-    group.intervalMs = g.healthCheck.healthCheckIntervalSeconds * 1000 * this.timeScale;
-    group.timeoutMs = g.healthCheck.healthCheckTimeoutSeconds * 1000 * this.timeScale;
+    group.intervalMs = intervalMsOf(g.healthCheck, this.timeScale);
+    group.timeoutMs = timeoutMsOf(g.healthCheck, this.timeScale);
     // Statuses stay; counters restart because they counted a different check.
     for (const target of group.targets.values()) {
       if (target.mode === 'probe') this.restartProbing(target, fresh);
@@ -781,7 +793,7 @@ class HealthCheckerImpl implements HealthChecker {
       address: target.address,
       port: group.healthCheck.port ?? target.port,
       path: group.healthCheck.path,
-      timeoutMs: Math.max(1, group.timeoutMs),
+      timeoutMs: group.timeoutMs,
       matcher: group.matcher,
     };
     this.inFlight.add(target);
