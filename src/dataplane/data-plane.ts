@@ -17,7 +17,12 @@ import {
   isDroppedRequestHeader,
   truncateRequestId,
 } from './header-rules.js';
-import { planHealthChecks, type HealthHooks } from './health-plan.js';
+import {
+  planHealthChecks,
+  toHealthHooks,
+  type HealthCheckerLike,
+  type HealthHooks,
+} from './health-plan.js';
 import { ListenerSet, type ClientLimits, type ListenerState } from './listener-set.js';
 import { silentLogger, type DataPlaneLogger } from './logger.js';
 import { RequestRecord, type RequestCompleteHook } from './request-record.js';
@@ -51,8 +56,8 @@ export interface DataPlaneOptions {
   /** Region for generated ARNs in headers; defaults to the snapshot's. */
   region?: string;
   logger?: DataPlaneLogger;
-  /** The health checker; without it every target is routable. */
-  health?: HealthHooks;
+  /** The health checker (or `{ view, update }`); without it every target is routable. */
+  health?: HealthHooks | HealthCheckerLike;
   /** Authenticate + authorize stage for `AWS_IAM` services/networks; default denies (spec §2.5). */
   authGate?: AuthGate;
   /** Called once per finished request with its access-log record; costs nothing when unset. */
@@ -111,8 +116,8 @@ class DataPlaneImpl implements DataPlane {
   constructor(options: DataPlaneOptions) {
     this.source = options.snapshotSource;
     this.logger = options.logger ?? silentLogger;
-    this.health = options.health;
-    this.healthView = options.health?.view;
+    this.health = options.health === undefined ? undefined : toHealthHooks(options.health);
+    this.healthView = this.health?.view;
     this.authGate = options.authGate ?? denyAwsIamGate;
     this.onRequestComplete = options.onRequestComplete;
     this.region = options.region;

@@ -62,7 +62,10 @@ const INTERNAL: Outcome = { ...DATAPLANE_RESPONSES.internal, reason: 'InternalEr
  * 504). undici error codes first, then socket errno codes, then llhttp parse errors.
  */
 export function classifyUpstreamError(err: unknown): Outcome {
-  const code = (err as { code?: unknown } | null)?.code;
+  const e = err as { code?: unknown; name?: unknown } | null;
+  const code = e?.code;
+  // undici's HTTPParserError sometimes carries no code: the target answered something not HTTP.
+  if (e?.name === 'HTTPParserError') return PROTOCOL;
   if (typeof code !== 'string') return CONNECT_FAILED;
   switch (code) {
     case 'UND_ERR_HEADERS_TIMEOUT':

@@ -31,3 +31,14 @@ export interface HealthHooks {
   view: TargetHealthView;
   update(groups: HealthCheckTargetGroup[]): void;
 }
+
+/** A health checker passed as is: it is its own view (`health-checker.ts` `HealthChecker`). */
+export type HealthCheckerLike = TargetHealthView & {
+  update(groups: HealthCheckTargetGroup[]): void;
+};
+
+/** Accepts either shape. */
+export function toHealthHooks(h: HealthHooks | HealthCheckerLike): HealthHooks {
+  if ('view' in h) return h;
+  return { view: h, update: (groups) => h.update(groups) };
+}

@@ -10,7 +10,7 @@ export type {
   TargetHealthView,
 } from './target-health.js';
 export { planHealthChecks } from './health-plan.js';
-export type { HealthHooks } from './health-plan.js';
+export type { HealthHooks, HealthCheckerLike } from './health-plan.js';
 export { compileSnapshot, SnapshotCompileError, defaultWeight } from './compile-snapshot.js';
 export type { CompiledSnapshot, ListenAddress } from './compile-snapshot.js';
 export { denyAwsIamGate } from './auth-gate.js';
