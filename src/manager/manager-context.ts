@@ -1,6 +1,6 @@
 import type { QuotaValues } from '../model/quotas.js';
 import type { ArnScope } from '../model/ids.js';
-import type { StoreReader, StoreTransaction } from '../store/store.js';
+import type { StoreReader, StoreTransaction, TargetHealthRecord } from '../store/store.js';
 
 /** Who is calling: the authenticated principal of a control-plane request. */
 export interface Caller {
@@ -19,6 +19,17 @@ export interface ManagerContext {
   readonly operatorAccountId: string;
   /** Current time as an ISO-8601 string (injectable for tests). */
   now(): string;
+  /** Target health the data plane reports (ListTargets); absent → statuses are derived only. */
+  readonly targetHealth?: TargetHealthAccess;
+}
+
+/**
+ * The store's target-health side table as managers see it (spec §1.5 Targets). `forget` must not
+ * wait for the write: it is queued behind the running transaction and applied after it ends.
+ */
+export interface TargetHealthAccess {
+  get(targetGroupId: string): Promise<TargetHealthRecord[]>;
+  forget(targetGroupId: string, targetId?: string, port?: number): void;
 }
 
 /** One operation call: the caller, and the store view it runs on. */
