@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { EchoBody, Upstream } from './test-support/net.js';
@@ -10,11 +10,11 @@ import type { TargetHealthView } from './target-health.js';
 import type { HealthCheckTargetGroup } from './target-health.js';
 
 /** A TCP server that misbehaves on purpose. */
-async function startRawServer(onConn: (s: import('node:net').Socket) => void): Promise<{
+async function startRawServer(onConn: (s: Socket) => void): Promise<{
   port: number;
   close(): Promise<void>;
 }> {
-  const sockets = new Set<import('node:net').Socket>();
+  const sockets = new Set<Socket>();
   const server: Server = createServer((s) => {
     sockets.add(s);
     s.on('error', () => undefined);
@@ -43,7 +43,7 @@ describe('forwarding', () => {
   let netId = '';
   const svcIds: Record<string, string> = {};
   const tgIds: Record<string, string> = {};
-  let plans: HealthCheckTargetGroup[][] = [];
+  const plans: HealthCheckTargetGroup[][] = [];
   const unhealthy = new Set<string>();
   const view: TargetHealthView = {
     generation: 0,
