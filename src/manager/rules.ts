@@ -403,31 +403,36 @@ export async function batchUpdateRule(
     }
   }
 
-  // Judge priorities on the final state; drop colliding updates until none collide.
+  // Judge priorities on the final state. A priority wanted by a rule that does not move stays
+  // with it; one wanted by several moving rules goes to the first of them in the request. Drop
+  // the losers (they keep their old priority) and look again until nothing collides.
   const all = await scope.reader.list<Rule>({ kind: 'rule', parentId: found.listener.id });
   const current = new Map(all.items.map((r) => [r.id, r.data.priority]));
-  let accepted = pending;
+  let accepted = pending.filter((it) => it.updated!.priority === it.rule!.data.priority);
+  let moving = pending.filter((it) => it.updated!.priority !== it.rule!.data.priority);
   for (;;) {
-    const finalPriority = new Map(current);
-    for (const it of accepted) finalPriority.set(it.rule!.id, it.updated!.priority);
-    const owners = new Map<number, string[]>();
-    for (const [id, p] of finalPriority) owners.set(p, [...(owners.get(p) ?? []), id]);
-    const colliding = accepted.filter(
-      (it) =>
-        it.updated!.priority !== it.rule!.data.priority &&
-        (owners.get(it.updated!.priority)?.length ?? 0) > 1,
-    );
-    if (!colliding.length) break;
-    for (const it of colliding) {
-      const others = owners.get(it.updated!.priority)!.filter((id) => id !== it.rule!.id);
+    const movingIds = new Set(moving.map((it) => it.rule!.id));
+    const held = new Map<number, string>();
+    for (const [id, p] of current) if (!movingIds.has(id)) held.set(p, id);
+    const losers: { it: BatchItem; holder: string }[] = [];
+    for (const it of moving) {
+      const p = it.updated!.priority;
+      const holder = held.get(p);
+      if (holder !== undefined) losers.push({ it, holder });
+      else held.set(p, it.rule!.id);
+    }
+    if (!losers.length) break;
+    for (const { it, holder } of losers) {
       unsuccessful.push({
         ruleIdentifier: it.ruleIdentifier,
         failureCode: 'ConflictException',
-        failureMessage: `Priority ${it.updated!.priority} would also be held by rule ${others.join(', ')}. Priorities are unique within a listener.`,
+        failureMessage: `Priority ${it.updated!.priority} would also be held by rule ${holder}. Priorities are unique within a listener.`,
       });
     }
-    accepted = accepted.filter((it) => !colliding.includes(it));
+    const lost = new Set(losers.map((l) => l.it));
+    moving = moving.filter((it) => !lost.has(it));
   }
+  accepted = [...accepted, ...moving];
 
   const successful: Record<string, unknown>[] = [];
   for (const it of accepted) {
