@@ -46,6 +46,8 @@ export interface ManagementAuthorizer {
 /** A handler for AWS Query-protocol services (IAM, STS) reached by `POST /` with a form body. */
 export interface QueryProtocolHandler {
   handle(caller: AuthenticatedCaller, request: ApiRequest, res: ServerResponse): Promise<void>;
+  /** Renders an error raised before `handle` (e.g. authentication) in the service's XML format. */
+  renderError?(err: AwsError, requestId: string, res: ServerResponse): void;
 }
 
 export interface ApiLogger {
@@ -160,7 +162,15 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       }
       const e =
         awsError ?? new InternalServerException(`Internal error (request id ${requestId}).`);
-      if (!res.headersSent) {
+      // IAM/STS clients parse XML errors: a Query request failing authentication is answered
+      // by its service's renderer (the signing name is read from the credential scope).
+      const queryService =
+        req.method === 'POST' && rawPath === '/'
+          ? options.queryServices?.[signingServiceOf(req.headers.authorization)]
+          : undefined;
+      if (!res.headersSent && queryService?.renderError) {
+        queryService.renderError(e, requestId, res);
+      } else if (!res.headersSent) {
         res.setHeader('x-amzn-ErrorType', e.errorType);
         writeJson(res, e.statusCode, e.body());
       } else res.destroy();
@@ -235,6 +245,12 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   };
 }
 
+/** The service of a SigV4 `Authorization` header's credential scope (`…/date/region/service/…`). */
+function signingServiceOf(authorization: string | undefined): string {
+  const m = /Credential=[^/,\s]+\/\d{8}\/[^/]+\/([^/]+)\//.exec(authorization ?? '');
+  return m?.[1] ?? '';
+}
+
 function writeJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(text) });
@@ -291,6 +307,7 @@ function parseJsonBody(body: Buffer): Record<string, unknown> {
 }
 
 function validateMembers(op: RestOperation, input: OperationInput): void {
+  if (op.anyMembers) return;
   const fields: { name: string; message: string }[] = [];
   const allowed = op.bodyMembers ?? [];
   for (const k of Object.keys(input.body)) {
