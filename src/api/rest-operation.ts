@@ -30,6 +30,8 @@ export interface RestOperation {
   bodyMembers?: readonly string[];
   /** Query-string members the operation accepts. */
   queryMembers?: readonly string[];
+  /** Skip member checks (operations whose answer does not depend on the request). */
+  anyMembers?: boolean;
   /** Has a `clientToken` (idempotent create, spec §1.1). */
   idempotencyToken?: boolean;
   handler(

@@ -1,0 +1,77 @@
+import type { Logger } from 'pino';
+import type { Settings } from '../config/settings.js';
+import { createDataPlane, type DataPlane, type TargetHealthReport } from '../dataplane/index.js';
+import { createHealthChecker, type HealthChecker } from '../dataplane/health-checker.js';
+import type { SnapshotBuilder } from '../snapshot/snapshot-builder.js';
+import type { Store } from '../store/store.js';
+
+export interface RunningDataPlane {
+  dataPlane: DataPlane;
+  healthChecker: HealthChecker;
+  stop(): Promise<void>;
+}
+
+/**
+ * Wires the data plane to the store (DESIGN.md: they meet only here): snapshots in through the
+ * builder, target health out through a sink that writes the store's health table.
+ */
+export async function startDataPlane(deps: {
+  settings: Settings;
+  store: Store;
+  snapshots: SnapshotBuilder;
+  log: Logger;
+}): Promise<RunningDataPlane> {
+  const { store, log } = deps;
+  const dpLog = log.child({ part: 'dataplane' });
+  const logger = {
+    info: (message: string, fields?: Record<string, unknown>) => dpLog.info(fields ?? {}, message),
+    warn: (message: string, fields?: Record<string, unknown>) => dpLog.warn(fields ?? {}, message),
+    error: (message: string, fields?: Record<string, unknown>) =>
+      dpLog.error(fields ?? {}, message),
+  };
+  const healthChecker = createHealthChecker({
+    logger,
+    sink: {
+      report(reports: TargetHealthReport[]) {
+        const updatedAt = new Date().toISOString();
+        store
+          .putTargetHealth(
+            reports.map((r) => ({
+              targetGroupId: r.targetGroupId,
+              targetId: r.targetId,
+              port: r.port,
+              status: r.status,
+              ...(r.reasonCode ? { reasonCode: r.reasonCode } : {}),
+              updatedAt,
+            })),
+          )
+          .catch((err: unknown) => dpLog.warn({ err }, 'could not record target health'));
+      },
+    },
+  });
+  const dataPlane = createDataPlane({
+    snapshotSource: deps.snapshots,
+    region: deps.settings.region,
+    logger,
+    health: healthChecker,
+  });
+  let started = false;
+  try {
+    healthChecker.start();
+    await dataPlane.start();
+    started = true;
+  } finally {
+    if (!started) {
+      healthChecker.stop();
+      await dataPlane.stop();
+    }
+  }
+  return {
+    dataPlane,
+    healthChecker,
+    async stop() {
+      await dataPlane.stop();
+      healthChecker.stop();
+    },
+  };
+}

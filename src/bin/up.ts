@@ -1,0 +1,134 @@
+import { chmodSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import pino from 'pino';
+import { createApiServer } from '../api/api-server.js';
+import { LATTICE_OPERATIONS } from '../api/operation-table.js';
+import { createSigV4Authenticator } from '../api/sigv4-authenticator.js';
+import { createIamQueryServices } from '../api/iam-services.js';
+import { trellisOperations } from '../api/operations/trellis-operations.js';
+import type { Settings } from '../config/settings.js';
+import { ensureDefaultAccount } from '../manager/accounts.js';
+import { ensureDefaultVpc } from '../manager/default-vpc.js';
+import type { ManagerContext } from '../manager/manager-context.js';
+import { createSnapshotBuilder } from '../snapshot/snapshot-builder.js';
+import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
+import { startDataPlane, type RunningDataPlane } from './dataplane-wiring.js';
+
+/** What a running `trellis up` exposes to its caller (the CLI command, tests). */
+export interface RunningTrellis {
+  apiEndpoint: string;
+  stop(): Promise<void>;
+}
+
+/** Where `trellis up` writes what clients need to find it: endpoint and pid. */
+export function runtimeFile(dataDir: string): string {
+  return join(dataDir, 'runtime.json');
+}
+
+/**
+ * `trellis up`: the store, the control-plane API and (unless disabled) the data plane in one
+ * process. Parts start in order and stop in reverse; `stop()` is safe after a partial start.
+ */
+export async function up(settings: Settings): Promise<RunningTrellis> {
+  const log = pino({ level: settings.logLevel, base: { service: 'trellis' } });
+  const dataDir = resolve(settings.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const stops: (() => Promise<void> | void)[] = [];
+  const stop = async (): Promise<void> => {
+    while (stops.length) {
+      const s = stops.pop()!;
+      try {
+        await s();
+      } catch (err) {
+        log.warn({ err }, 'error while stopping');
+      }
+    }
+  };
+  try {
+    const store = createSqliteStore({
+      filename: join(dataDir, 'trellis.db'),
+      synchronous: settings.storeSynchronous,
+    });
+    stops.push(() => store.close());
+
+    const admin = await ensureDefaultAccount(store, settings.partition, settings.accountId);
+    writeClientFiles(dataDir, settings, admin);
+    await ensureDefaultVpc(store, settings.accountId, settings.dataplaneHost);
+
+    const ctx: ManagerContext = {
+      partition: settings.partition,
+      region: settings.region,
+      quotas: settings.quotas,
+      operatorAccountId: settings.accountId,
+      now: () => new Date().toISOString(),
+      // ListTargets reads the health the data plane writes (spec §1.5 Targets).
+      targetHealth: {
+        get: (targetGroupId) => store.getTargetHealth(targetGroupId),
+        forget: (targetGroupId, targetId, port) => {
+          store
+            .deleteTargetHealth(targetGroupId, targetId, port)
+            .catch((err: unknown) =>
+              log.warn({ err, targetGroupId }, 'target health cleanup failed'),
+            );
+        },
+      },
+    };
+
+    const snapshots = createSnapshotBuilder({
+      store,
+      region: settings.region,
+      partition: settings.partition,
+      logger: log,
+    });
+    await snapshots.start();
+    stops.push(() => snapshots.stop());
+
+    let dataPlane: RunningDataPlane | undefined;
+    if (settings.dataplane) {
+      dataPlane = await startDataPlane({ settings, store, snapshots, log });
+      stops.push(() => dataPlane!.stop());
+    }
+
+    const iam = createIamQueryServices({ store, ctx, logger: log });
+    const api = createApiServer({
+      store,
+      ctx,
+      authorizer: iam.authorizer,
+      queryServices: iam.queryServices,
+      operations: [...LATTICE_OPERATIONS, ...trellisOperations],
+      authenticator: createSigV4Authenticator({ store, region: settings.region }),
+      logger: log,
+    });
+    const address = await api.start(settings.apiListen.host, settings.apiListen.port);
+    stops.push(() => api.stop());
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    const apiEndpoint = `http://${host}:${address.port}`;
+
+    writeFileSync(
+      runtimeFile(dataDir),
+      JSON.stringify({ apiEndpoint, pid: process.pid, region: settings.region }, null, 2),
+    );
+    stops.push(() => rmSync(runtimeFile(dataDir), { force: true }));
+    log.info({ apiEndpoint, dataDir, store: store.adapter }, 'trellis is serving');
+    return { apiEndpoint, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Writes `<data-dir>/credentials` and `<data-dir>/config` in the AWS shared-file formats. */
+function writeClientFiles(
+  dataDir: string,
+  settings: Settings,
+  admin: { accessKeyId: string; secretAccessKey: string },
+): void {
+  const credentials = join(dataDir, 'credentials');
+  writeFileSync(
+    credentials,
+    `[default]\naws_access_key_id = ${admin.accessKeyId}\naws_secret_access_key = ${admin.secretAccessKey}\n`,
+    { mode: 0o600 },
+  );
+  chmodSync(credentials, 0o600);
+  writeFileSync(join(dataDir, 'config'), `[default]\nregion = ${settings.region}\n`);
+}
