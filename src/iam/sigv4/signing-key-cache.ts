@@ -1,0 +1,172 @@
+/**
+ * Derived signing keys, cached (DESIGN.md "Hot path rules": per key id, date, region, service).
+ *
+ * SigV4: kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request").
+ * SigV4A: the ECDSA P-256 key pair is derived from the access key pair alone (no date or region),
+ * by the counter-mode HMAC KDF of aws-c-auth `key_derivation.c`, so one public key per access key.
+ *
+ * Each entry remembers the secret it was derived from and is used only while the caller's secret
+ * is the same string (a rotated secret re-derives). That is the "secret fingerprint" without
+ * hashing the secret on every request.
+ */
+
+import { createECDH, createHmac, createPublicKey, type KeyObject } from 'node:crypto';
+import type { SigningCredential, SigningKeyCacheLike } from './sigv4-types.js';
+
+/** HMAC-SHA256. */
+function hmac(key: Uint8Array | string, data: string | Uint8Array): Buffer {
+  return createHmac('sha256', key).update(data).digest();
+}
+
+/** The SigV4 signing key for one (secret, date, region, service). */
+export function deriveSigV4Key(
+  secretAccessKey: string,
+  date: string,
+  region: string,
+  service: string,
+): Buffer {
+  const kDate = hmac(`AWS4${secretAccessKey}`, date);
+  const kRegion = hmac(kDate, region);
+  const kService = hmac(kRegion, service);
+  return hmac(kService, 'aws4_request');
+}
+
+/** n − 2 for the P-256 group order n (the KDF's rejection bound). */
+const N_MINUS_TWO = Buffer.from(
+  'ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc63254f',
+  'hex',
+);
+const SIGV4A_LABEL = 'AWS4-ECDSA-P256-SHA256';
+/** aws-c-auth MAX_KEY_DERIVATION_COUNTER_VALUE. */
+const MAX_COUNTER = 254;
+
+/**
+ * The SigV4A private scalar of an access key pair: k0 = HMAC-SHA256("AWS4A" + secret,
+ * 0x00000001 ‖ "AWS4-ECDSA-P256-SHA256" ‖ 0x00 ‖ accessKeyId ‖ counter ‖ 0x00000100), counter
+ * 1, 2, … until k0 ≤ n − 2; the key is k0 + 1. Undefined only if all 254 counters fail
+ * (probability ≈ 2^-8128).
+ *
+ * The fixed input is rebuilt for each counter, as aws-c-auth does; `@smithy/signature-v4a`
+ * appends instead, which differs only on a retry (probability ≈ 2^-32 per key).
+ */
+export function deriveSigV4aPrivateKey(
+  accessKeyId: string,
+  secretAccessKey: string,
+): Buffer | undefined {
+  const secret = Buffer.from(`AWS4A${secretAccessKey}`, 'utf8');
+  const akid = Buffer.from(accessKeyId, 'utf8');
+  const fixed = Buffer.alloc(4 + SIGV4A_LABEL.length + 1 + akid.length + 1 + 4);
+  let at = fixed.writeUInt32BE(1, 0);
+  at += fixed.write(SIGV4A_LABEL, at, 'latin1');
+  fixed[at++] = 0;
+  at += akid.copy(fixed, at);
+  const counterAt = at++;
+  fixed.writeUInt32BE(256, at);
+  for (let counter = 1; counter <= MAX_COUNTER; counter++) {
+    fixed[counterAt] = counter;
+    const k0 = hmac(secret, fixed);
+    if (Buffer.compare(k0, N_MINUS_TWO) > 0) continue;
+    // k0 + 1, big-endian; k0 ≤ n − 2 so there is no carry out of the top byte.
+    for (let i = 31; i >= 0; i--) {
+      const v = k0[i]! + 1;
+      k0[i] = v & 0xff;
+      if (v < 0x100) break;
+    }
+    return k0;
+  }
+  return undefined;
+}
+
+/** The SigV4A public key (for `crypto.verify`) of an access key pair. */
+export function deriveSigV4aPublicKey(
+  accessKeyId: string,
+  secretAccessKey: string,
+): KeyObject | undefined {
+  const d = deriveSigV4aPrivateKey(accessKeyId, secretAccessKey);
+  if (d === undefined) return undefined;
+  const ecdh = createECDH('prime256v1');
+  ecdh.setPrivateKey(d);
+  const point = ecdh.getPublicKey(); // 0x04 ‖ x ‖ y
+  d.fill(0);
+  return createPublicKey({
+    key: {
+      kty: 'EC',
+      crv: 'P-256',
+      x: point.subarray(1, 33).toString('base64url'),
+      y: point.subarray(33, 65).toString('base64url'),
+    },
+    format: 'jwk',
+  });
+}
+
+class SigV4Entry {
+  constructor(
+    readonly secret: string,
+    readonly key: Buffer,
+  ) {}
+}
+
+class SigV4aEntry {
+  constructor(
+    readonly secret: string,
+    readonly publicKey: KeyObject | undefined,
+  ) {}
+}
+
+/** Inserts, evicting the oldest entry when full (insertion order; cheap and bounded). */
+function remember<V>(map: Map<string, V>, id: string, value: V, maxEntries: number): void {
+  if (map.size >= maxEntries && !map.has(id)) {
+    const oldest = map.keys().next();
+    if (oldest.done !== true) map.delete(oldest.value);
+  }
+  map.set(id, value);
+}
+
+/** A bounded cache of SigV4 signing keys and SigV4A public keys. */
+export class SigningKeyCache implements SigningKeyCacheLike {
+  readonly maxEntries: number;
+  readonly #v4 = new Map<string, SigV4Entry>();
+  readonly #v4a = new Map<string, SigV4aEntry>();
+
+  constructor(maxEntries = 10_000) {
+    this.maxEntries = Math.max(1, maxEntries);
+  }
+
+  /** The SigV4 signing key for `credential` and scope (date, region, service). */
+  sigV4Key(credential: SigningCredential, date: string, region: string, service: string): Buffer {
+    const id = `${credential.accessKeyId}/${date}/${region}/${service}`;
+    const hit = this.#v4.get(id);
+    if (hit !== undefined && hit.secret === credential.secretAccessKey) return hit.key;
+    const key = deriveSigV4Key(credential.secretAccessKey, date, region, service);
+    remember(this.#v4, id, new SigV4Entry(credential.secretAccessKey, key), this.maxEntries);
+    return key;
+  }
+
+  /** The SigV4A public key of `credential`. */
+  sigV4aPublicKey(credential: SigningCredential): KeyObject | undefined {
+    const hit = this.#v4a.get(credential.accessKeyId);
+    if (hit !== undefined && hit.secret === credential.secretAccessKey) return hit.publicKey;
+    const publicKey = deriveSigV4aPublicKey(credential.accessKeyId, credential.secretAccessKey);
+    remember(
+      this.#v4a,
+      credential.accessKeyId,
+      new SigV4aEntry(credential.secretAccessKey, publicKey),
+      this.maxEntries,
+    );
+    return publicKey;
+  }
+
+  /** Number of cached SigV4 keys and SigV4A keys. */
+  get size(): number {
+    return this.#v4.size + this.#v4a.size;
+  }
+
+  /** Forgets every key (e.g. after a mass key rotation). */
+  clear(): void {
+    this.#v4.clear();
+    this.#v4a.clear();
+  }
+}
+
+/** The cache `verifySignature` uses unless given another. */
+export const defaultSigningKeyCache = new SigningKeyCache();
