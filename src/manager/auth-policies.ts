@@ -1,6 +1,8 @@
 /**
  * Auth policies of service networks and services (spec §1.5 AuthPolicy, §2.1). Stored as kind
- * `auth-policy`, id = parentId = the resource's id; the data plane reads them from the snapshot.
+ * `auth-policy`, parentId = the resource's id, id = `authPolicyId(resourceId)` (store ids are
+ * unique across kinds, so the resource's own id cannot be reused); the data plane reads them from
+ * the snapshot by `data.resourceId`.
  *
  * Decisions:
  * - Newlines: the documentation asks for a policy "without newlines", but the JSON grammar does
@@ -25,6 +27,11 @@ import type { StoredResource } from '../store/store.js';
 import { RESOURCE_TYPE } from './lookups.js';
 import { ResourceNotFoundException } from '../errors/aws-errors.js';
 import type { OperationScope, WriteScope } from './manager-context.js';
+
+/** The store id of a resource's auth policy: `{resourceId}/authpolicy`. */
+export function authPolicyId(resourceId: string): string {
+  return `${resourceId}/authpolicy`;
+}
 
 /** A service network or a service: the resources that carry auth policies and access logs. */
 export type PolicyTarget = StoredResource<ServiceNetwork | Service> & {
@@ -103,7 +110,7 @@ export async function putAuthPolicy(
 ): Promise<Record<string, unknown>> {
   const policy = checkPolicyText(input.policy, FIXED_LIMITS.authPolicyBytes);
   const resource = await findServiceOrNetwork(scope, identifier);
-  const existing = await scope.tx.get<AuthPolicy>('auth-policy', resource.id);
+  const existing = await scope.tx.get<AuthPolicy>('auth-policy', authPolicyId(resource.id));
   const now = scope.ctx.now();
   const data: AuthPolicy = {
     resourceId: resource.id,
@@ -114,7 +121,7 @@ export async function putAuthPolicy(
   };
   const record = {
     kind: 'auth-policy' as const,
-    id: resource.id,
+    id: authPolicyId(resource.id),
     accountId: resource.accountId,
     parentId: resource.id,
     data,
@@ -130,7 +137,7 @@ export async function getAuthPolicy(
   identifier: string,
 ): Promise<Record<string, unknown>> {
   const resource = await findServiceOrNetwork(scope, identifier);
-  const found = await scope.reader.get<AuthPolicy>('auth-policy', resource.id);
+  const found = await scope.reader.get<AuthPolicy>('auth-policy', authPolicyId(resource.id));
   if (!found) {
     throw new ResourceNotFoundException(
       `${resource.kind === 'service' ? 'Service' : 'Service network'} ${resource.id} has no auth policy.`,
@@ -149,5 +156,5 @@ export async function getAuthPolicy(
 /** DeleteAuthPolicy: 204 whether or not a policy existed (idempotent; see the file comment). */
 export async function deleteAuthPolicy(scope: WriteScope, identifier: string): Promise<void> {
   const resource = await findServiceOrNetwork(scope, identifier);
-  await scope.tx.delete('auth-policy', resource.id);
+  await scope.tx.delete('auth-policy', authPolicyId(resource.id));
 }

@@ -11,6 +11,7 @@ import {
 } from '../model/validation/field-rules.js';
 import { StoreConflictError } from '../store/store-errors.js';
 import type { StoredResource } from '../store/store.js';
+import { authPolicyId } from './auth-policies.js';
 import { checkQuota, findOwned } from './lookups.js';
 import { arnScope, type OperationScope, type WriteScope } from './manager-context.js';
 import { listPage } from './pagination.js';
@@ -192,7 +193,7 @@ export async function deleteAttachedPolicies(
   resourceId: string,
   resourceArn: string,
 ): Promise<void> {
-  await scope.tx.delete('auth-policy', resourceId);
+  await scope.tx.delete('auth-policy', authPolicyId(resourceId));
   await scope.tx.delete('resource-policy', resourceArn);
   const subs = await scope.tx.list({ kind: 'access-log-subscription', parentId: resourceId });
   for (const s of subs.items) await scope.tx.delete('access-log-subscription', s.id);
