@@ -21,6 +21,7 @@ import {
   type VPCLatticeClient,
 } from '@aws-sdk/client-vpc-lattice';
 import {
+  CONTROL_PLANE_ONLY,
   ID,
   allPages,
   arnPattern,
@@ -37,7 +38,7 @@ let lattice: VPCLatticeClient;
 let other: VPCLatticeClient;
 
 before(async () => {
-  proc = await startTrellis();
+  proc = await startTrellis(CONTROL_PLANE_ONLY);
   lattice = proc.lattice();
   other = proc.lattice((await createAccount(proc)).credentials);
 });
@@ -379,6 +380,45 @@ describe('CreateListener', () => {
     );
     assert.equal(err.quotaCode, 'L-D64E952E');
     assert.deepEqual(await listenerIds(svc.id), before);
+  });
+
+  test('targetGroupsPerService (10) counts distinct groups across listeners: 402 past it', async () => {
+    const svc = await newService();
+    const ten = await Promise.all(Array.from({ length: 10 }, () => newTargetGroup(lattice)));
+    const eleventh = await newTargetGroup(lattice);
+    await lattice.send(
+      new CreateListenerCommand(
+        listenerInput(svc.id, {
+          defaultAction: {
+            forward: { targetGroups: ten.map((t) => ({ targetGroupIdentifier: t.id })) },
+          },
+        }),
+      ),
+    );
+    const before = await listenerIds(svc.id);
+    const err = await expectAwsError(
+      lattice.send(
+        new CreateListenerCommand(
+          listenerInput(svc.id, {
+            port: 81,
+            defaultAction: { forward: { targetGroups: [{ targetGroupIdentifier: eleventh.id }] } },
+          }),
+        ),
+      ),
+      ServiceQuotaExceededException,
+      402,
+    );
+    assert.equal(err.quotaCode, 'L-3DEC3B9F');
+    assert.deepEqual(await listenerIds(svc.id), before);
+    // Reusing one of the ten stays within the quota.
+    await lattice.send(
+      new CreateListenerCommand(
+        listenerInput(svc.id, {
+          port: 81,
+          defaultAction: { forward: { targetGroups: [{ targetGroupIdentifier: ten[0]!.id }] } },
+        }),
+      ),
+    );
   });
 
   test('replaying a clientToken returns the same listener; other parameters conflict', async () => {

@@ -21,6 +21,7 @@ import {
   type VPCLatticeClient,
 } from '@aws-sdk/client-vpc-lattice';
 import {
+  CONTROL_PLANE_ONLY,
   ID,
   allPages,
   arnPattern,
@@ -37,7 +38,7 @@ let lattice: VPCLatticeClient;
 let other: VPCLatticeClient;
 
 before(async () => {
-  proc = await startTrellis();
+  proc = await startTrellis(CONTROL_PLANE_ONLY);
   lattice = proc.lattice();
   other = proc.lattice((await createAccount(proc)).credentials);
 });

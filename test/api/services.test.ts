@@ -22,6 +22,7 @@ import {
   type VPCLatticeClient,
 } from '@aws-sdk/client-vpc-lattice';
 import {
+  CONTROL_PLANE_ONLY,
   ID,
   allPages,
   arnPattern,
@@ -41,7 +42,10 @@ let lattice: VPCLatticeClient;
 let other: { accountId: string; client: VPCLatticeClient };
 
 before(async () => {
-  proc = await startTrellis({ env: { TRELLIS_QUOTA_SERVICESPERREGION: String(SERVICES_QUOTA) } });
+  proc = await startTrellis({
+    ...CONTROL_PLANE_ONLY,
+    env: { ...CONTROL_PLANE_ONLY.env, TRELLIS_QUOTA_SERVICESPERREGION: String(SERVICES_QUOTA) },
+  });
   lattice = proc.lattice();
   const acct = await createAccount(proc);
   other = { accountId: acct.accountId, client: proc.lattice(acct.credentials) };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { Credentials, TrellisProcess } from './trellis-process.js';
+import type { Credentials, StartOptions, TrellisProcess } from './trellis-process.js';
 
 /** ID and ARN formats of spec §1.3 (17 lowercase hex digits after the prefix). */
 export const ID = {
@@ -134,3 +134,12 @@ export function uniqueName(stem: string): string {
 export function defaultVpcId(accountId: string): string {
   return `vpc-0${accountId.padStart(12, '0')}def0`;
 }
+
+/**
+ * `startTrellis` options for control-plane tests: no data plane, and SQLite commits without an
+ * fsync each (durability is tested elsewhere), so a file of API tests runs in seconds.
+ */
+export const CONTROL_PLANE_ONLY: StartOptions & { env: Record<string, string> } = {
+  args: ['--no-dataplane'],
+  env: { TRELLIS_STORE_SYNCHRONOUS: 'NORMAL' },
+};
