@@ -3,8 +3,12 @@
  * composition root wires them with one call (issue auth §1).
  */
 import type { ManagerContext } from '../manager/manager-context.js';
-import type { ApiLogger, ApiServerOptions, QueryProtocolHandler } from './api-server.js';
-import { createManagementAuthorizer, type IdentityAuthorizer } from './management-authorizer.js';
+import type { ApiLogger, QueryProtocolHandler } from './api-server.js';
+import {
+  createManagementAuthorizer,
+  type IdentityAuthorizer,
+  type RevisionedStore,
+} from './management-authorizer.js';
 import { iamQueryOperations } from './operations/iam-query-operations.js';
 import { stsQueryOperations } from './operations/sts-query-operations.js';
 import {
@@ -23,7 +27,7 @@ export interface IamQueryServices {
 
 /** Builds IAM (`2010-05-08`) and STS (`2011-06-15`) over one store and one authorizer. */
 export function createIamQueryServices(options: {
-  store: ApiServerOptions['store'];
+  store: RevisionedStore;
   ctx: ManagerContext;
   logger?: ApiLogger;
 }): IamQueryServices {

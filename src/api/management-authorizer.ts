@@ -24,8 +24,8 @@ import {
 import type { ManagerContext } from '../manager/manager-context.js';
 import type { ApiServerOptions, AuthenticatedCaller, ManagementAuthorizer } from './api-server.js';
 
-/** The store as the API edge receives it (api/ reaches the store only through the edge). */
-type Store = ApiServerOptions['store'];
+/** The store as the API edge receives it, plus its revision (which invalidates the cache). */
+export type RevisionedStore = ApiServerOptions['store'] & { currentRevision(): Promise<number> };
 
 interface CachedIdentity {
   identity: ResolvedIdentity;
@@ -44,7 +44,7 @@ export interface IdentityAuthorizer extends ManagementAuthorizer {
  * store revision moves, so a PutRolePolicy takes effect on the very next call.
  */
 export function createManagementAuthorizer(options: {
-  store: Store;
+  store: RevisionedStore;
   ctx: ManagerContext;
 }): IdentityAuthorizer {
   const { store, ctx } = options;
