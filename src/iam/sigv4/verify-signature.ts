@@ -107,6 +107,36 @@ export function verifySignature(
   const payloadHash = resolvePayloadHash(req, parsed, options);
   if (typeof payloadHash !== 'string') return payloadHash;
 
+  const matched = checkSignature(req, parsed, credential, options, payloadHash);
+  if (matched !== NO_MATCH) return success(parsed, payloadHash, matched === MATCH_ESCAPED);
+  if (
+    options.requireUnsignedPayload === true &&
+    parsed.location === 'query' &&
+    req.headers['x-amz-content-sha256'] === undefined &&
+    queryContentSha256(req.rawQuery) === undefined &&
+    checkSignature(req, parsed, credential, options, EMPTY_PAYLOAD_SHA256) !== NO_MATCH
+  ) {
+    // The SDK presigner signs the empty body's hash unless told otherwise: say how to fix it.
+    return problem(
+      'PayloadSigningNotSupported',
+      "Payload signing is not supported: this pre-signed URL signs the empty payload's SHA-256. Pre-sign with the header 'x-amz-content-sha256: UNSIGNED-PAYLOAD' (it becomes X-Amz-Content-Sha256=UNSIGNED-PAYLOAD in the URL).",
+    );
+  }
+  return SIGNATURE_MISMATCH;
+}
+
+const NO_MATCH = 0;
+const MATCH_AS_SENT = 1;
+const MATCH_ESCAPED = 2;
+
+/** Which path canonicalisation (if any) reproduces the signature. */
+function checkSignature(
+  req: SignedRequestView,
+  parsed: ParsedSignature,
+  credential: SigningCredential,
+  options: VerifyOptions,
+  payloadHash: string,
+): number {
   const mode = options.uriEscapePath ?? options.service !== DATA_PLANE_SERVICE;
   const firstEscape = mode === 'either' ? options.service !== DATA_PLANE_SERVICE : mode;
   const tail =
@@ -119,10 +149,10 @@ export function verifySignature(
     '\n' +
     payloadHash;
   const cache = options.signingKeyCache ?? defaultSigningKeyCache;
-  const check = v4a ? matchesSigV4a : matchesSigV4;
+  const check = parsed.algorithm === SIGV4A_ALGORITHM ? matchesSigV4a : matchesSigV4;
   const path = canonicalUri(req.rawPath, firstEscape);
   if (check(req.method + '\n' + path + tail, parsed, credential, options, cache)) {
-    return success(parsed, payloadHash, firstEscape);
+    return firstEscape ? MATCH_ESCAPED : MATCH_AS_SENT;
   }
   if (mode === 'either') {
     const other = canonicalUri(req.rawPath, !firstEscape);
@@ -130,10 +160,10 @@ export function verifySignature(
       other !== path &&
       check(req.method + '\n' + other + tail, parsed, credential, options, cache)
     ) {
-      return success(parsed, payloadHash, !firstEscape);
+      return firstEscape ? MATCH_AS_SENT : MATCH_ESCAPED;
     }
   }
-  return SIGNATURE_MISMATCH;
+  return NO_MATCH;
 }
 
 function success(
@@ -206,6 +236,13 @@ function queryContentSha256(rawQuery: string): string | undefined {
 
 const CONTENT_SHA256_PARAM = 'x-amz-content-sha256';
 
+/** A declared payload hash for a message: a SHA-256 is shortened (it is the client's, but long). */
+function describeClaim(claimed: string): string {
+  return /^[0-9a-fA-F]{64}$/.test(claimed)
+    ? `a payload SHA-256 ('${claimed.slice(0, 8)}…')`
+    : quote(claimed);
+}
+
 /**
  * The payload hash the signature must cover:
  * - data plane (`requireUnsignedPayload`, spec §2.2): the literal `UNSIGNED-PAYLOAD`, which the
@@ -236,7 +273,7 @@ function resolvePayloadHash(
       `Payload signing is not supported: sign with the header 'x-amz-content-sha256: UNSIGNED-PAYLOAD' and send it (${
         claimed === undefined
           ? 'the request has no x-amz-content-sha256 header'
-          : `the request's x-amz-content-sha256 is ${quote(claimed)}`
+          : `the request's x-amz-content-sha256 is ${describeClaim(claimed)}`
       }).`,
     );
   }
