@@ -10,11 +10,11 @@ import {
 import { FIXED_LIMITS } from '../model/quotas.js';
 import type {
   Caller,
+  ControlPlaneStore,
   ManagerContext,
   OperationScope,
   WriteScope,
 } from '../manager/manager-context.js';
-import type { Store } from '../store/store.js';
 import type { OperationInput, OperationOutput, RestOperation } from './rest-operation.js';
 import { RouteTable } from './route-table.js';
 
@@ -57,7 +57,7 @@ export interface ApiLogger {
 }
 
 export interface ApiServerOptions {
-  store: Store;
+  store: ControlPlaneStore;
   ctx: ManagerContext;
   operations: readonly RestOperation[];
   authenticator: Authenticator;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { AuthenticationError } from '../errors/aws-errors.js';
 import { parseSignature, verifySignature, type SignedRequestView } from '../iam/sigv4/index.js';
 import { findAccessKey } from '../manager/accounts.js';
-import type { Store } from '../store/store.js';
+import type { ControlPlaneStore } from '../manager/manager-context.js';
 import type { ApiRequest, AuthenticatedCaller, Authenticator } from './api-server.js';
 
 /** Signing names the control-plane endpoint answers for (spec §1.1: `vpc-lattice`). */
@@ -12,7 +12,10 @@ const API_SERVICES = new Set(['vpc-lattice', 'iam', 'sts', 'lambda', 'acm', 'ram
  * Authenticates every control-plane call with SigV4 (spec §1.1): unsigned, mis-signed, expired
  * (outside ±5 minutes) or unknown-key requests answer 403 with the AWS error a real endpoint gives.
  */
-export function createSigV4Authenticator(options: { store: Store; region: string }): Authenticator {
+export function createSigV4Authenticator(options: {
+  store: ControlPlaneStore;
+  region: string;
+}): Authenticator {
   return {
     async authenticate(request: ApiRequest): Promise<AuthenticatedCaller> {
       const view: SignedRequestView = {

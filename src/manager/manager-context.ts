@@ -1,6 +1,6 @@
 import type { QuotaValues } from '../model/quotas.js';
 import type { ArnScope } from '../model/ids.js';
-import type { StoreReader, StoreTransaction, TargetHealthRecord } from '../store/store.js';
+import type { Store, StoreReader, StoreTransaction, TargetHealthRecord } from '../store/store.js';
 
 /** Who is calling: the authenticated principal of a control-plane request. */
 export interface Caller {
@@ -53,3 +53,10 @@ export function arnScope(scope: OperationScope): ArnScope {
     accountId: scope.caller.accountId,
   };
 }
+
+/**
+ * The part of the store the API edge may use: transactions and reads. The API reaches the store
+ * only through the manager room (DESIGN.md arrows), so it names the store by this type.
+ */
+export type ControlPlaneStore = Pick<Store, 'transact' | 'reader' | 'currentRevision' | 'watch'>;
+export type { StoreReader };
