@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { associationCommands } from './association-commands.js';
 import { authPolicyCommands } from './auth-policy-commands.js';
+import { registerIamCommands } from './iam-commands.js';
 import { instanceCommands, loadBalancerCommands, vpcCommands } from './inventory-commands.js';
 import { listenerCommands } from './listener-commands.js';
 import { ruleCommands } from './rule-commands.js';
@@ -23,4 +24,5 @@ export function registerCliCommands(program: Command): void {
   program.addCommand(instanceCommands());
   program.addCommand(loadBalancerCommands());
   // Other command groups (e.g. `iam`) are added below.
+  registerIamCommands(program);
 }
