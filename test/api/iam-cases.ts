@@ -675,6 +675,28 @@ export function stsCases(start: () => Promise<IamTarget>): void {
     assert.ok(svc.id);
   });
 
+  it('a policy change takes effect on the next call of an existing session', async () => {
+    const arn = await role(
+      'grows',
+      trustAccount(t.accountId),
+      policy([{ Effect: 'Allow', Action: 'vpc-lattice:List*', Resource: '*' }]),
+    );
+    const { creds } = await assume(arn);
+    const lattice = clients(t, creds).lattice;
+    await rejects(lattice.send(new CreateServiceNetworkCommand({ name: 'grows-net' })), (e) =>
+      assert.ok(e instanceof AccessDeniedException),
+    );
+    await admin.iam.send(
+      new PutRolePolicyCommand({
+        RoleName: 'grows',
+        PolicyName: 'inline',
+        PolicyDocument: policy([{ Effect: 'Allow', Action: 'vpc-lattice:*', Resource: '*' }]),
+      }),
+    );
+    const created = await lattice.send(new CreateServiceNetworkCommand({ name: 'grows-net' }));
+    assert.ok(created.id);
+  });
+
   it('an explicit Deny in an identity policy wins over an Allow', async () => {
     const arn = await role(
       'denied',
