@@ -362,7 +362,10 @@ function targetStatus(
   if (!checksEnabled) return { status: 'UNAVAILABLE' };
   if (!inUse) return { status: 'UNUSED' };
   // reasonCode values are undocumented (spec §1.5): only the data plane's own are passed on.
-  if (health) return health;
+  // A recorded UNUSED/UNAVAILABLE is the data plane's verdict on an older configuration (the group
+  // was unused, or its checks were off); this one says otherwise, so the target is INITIAL until
+  // the data plane catches up.
+  if (health && health.status !== 'UNUSED' && health.status !== 'UNAVAILABLE') return health;
   return { status: 'INITIAL' };
 }
 

@@ -74,6 +74,8 @@ export interface RecordingUpstream {
   probes: RecordedRequest[];
   /** Answer health checks with this status (default 200). */
   healthStatus: number;
+  /** Delay health-check answers by this much (default 0), e.g. to observe INITIAL. */
+  healthDelayMs: number;
   server: Server;
   /** Stops listening and drops open connections. */
   close(): Promise<void>;
@@ -100,6 +102,7 @@ export async function startUpstream(
     requests: [],
     probes: [],
     healthStatus: 200,
+    healthDelayMs: 0,
     server: createServer((req, res) => {
       const rec: RecordedRequest = {
         method: req.method ?? '',
@@ -110,7 +113,12 @@ export async function startUpstream(
       };
       if ((req.headers['user-agent'] ?? '').startsWith('Trellis-HealthChecker')) {
         up.probes.push(rec);
-        res.writeHead(up.healthStatus, { 'content-type': 'text/plain' }).end('health');
+        const status = up.healthStatus;
+        const answer = (): void => {
+          if (!res.destroyed) res.writeHead(status, { 'content-type': 'text/plain' }).end('health');
+        };
+        if (up.healthDelayMs > 0) setTimeout(answer, up.healthDelayMs);
+        else answer();
         return;
       }
       up.requests.push(rec);
