@@ -216,14 +216,19 @@ export function compileSnapshot(snapshot: Snapshot, deps: CompileDeps): Compiled
     list.sort((a, b) => a.priority - b.priority || (a.id < b.id ? -1 : 1));
 
   // Mark groups in use anywhere (spec §1.5: UNUSED otherwise), whatever the reachability.
-  const markUse = (action: RuleAction): void => {
+  // Every action is checked, reachable or not: a dangling reference means an inconsistent snapshot.
+  const markUse = (action: RuleAction, where: string): void => {
     for (const w of action.forward?.targetGroups ?? []) {
       const g = targetGroups.get(idFromIdentifier(w.targetGroupIdentifier));
-      if (g !== undefined) g.inUse = true;
+      if (g === undefined)
+        throw new SnapshotCompileError(
+          `${where}: forwards to unknown target group ${w.targetGroupIdentifier}`,
+        );
+      g.inUse = true;
     }
   };
-  for (const l of snapshot.listeners) markUse(l.defaultAction);
-  for (const r of snapshot.rules) markUse(r.action);
+  for (const l of snapshot.listeners) markUse(l.defaultAction, `listener ${l.id}`);
+  for (const r of snapshot.rules) if (!r.isDefault) markUse(r.action, `rule ${r.id}`);
 
   const compileAction = (
     action: RuleAction,

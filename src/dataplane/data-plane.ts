@@ -10,6 +10,7 @@ import {
   onResponseClose,
   onResponseFinish,
   reply,
+  startByteCount,
   type DataPlaneResponse,
 } from './forwarder.js';
 import {
@@ -26,6 +27,7 @@ import {
 import { ListenerSet, type ClientLimits, type ListenerState } from './listener-set.js';
 import { silentLogger, type DataPlaneLogger } from './logger.js';
 import { RequestRecord, type RequestCompleteHook } from './request-record.js';
+import { normalizeRequestTarget } from './request-path.js';
 import type { MatchInput } from './rule-matcher.js';
 import type { SnapshotSource } from './snapshot-source.js';
 import type { TargetHealthView } from './target-health.js';
@@ -96,6 +98,8 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
 class DataPlaneImpl implements DataPlane {
   onRequestComplete: RequestCompleteHook | undefined;
   private current: CompiledSnapshot | undefined;
+  /** The auth gate's state for `current` (AuthGate.prepare), swapped with it. */
+  private currentAuth: unknown;
   private readonly logger: DataPlaneLogger;
   private readonly source: SnapshotSource;
   private readonly health: HealthHooks | undefined;
@@ -202,12 +206,14 @@ class DataPlaneImpl implements DataPlane {
   private async apply(snapshot: Snapshot): Promise<void> {
     const generation = this.pools.beginGeneration();
     let compiled: CompiledSnapshot;
+    let auth: unknown;
     try {
       compiled = compileSnapshot(snapshot, {
         region: this.region,
         acquirePool: (origin) => this.pools.acquire(origin),
         warnOnce: (key, message, fields) => this.warnOnce(key, message, fields),
       });
+      auth = this.authGate.prepare?.(snapshot);
     } catch (err) {
       this.logger.error('snapshot rejected; keeping the running one', {
         revision: snapshot.revision,
@@ -218,6 +224,7 @@ class DataPlaneImpl implements DataPlane {
     }
     // Swap first: in-flight requests hold the snapshot they began with; new ones see this one.
     this.current = compiled;
+    this.currentAuth = auth;
     this.pools.sweep(generation);
     if (this.health !== undefined) {
       try {
@@ -248,7 +255,7 @@ class DataPlaneImpl implements DataPlane {
     const supplied = headers['x-amzn-requestid'];
     res.requestId =
       typeof supplied === 'string' && supplied !== '' ? truncateRequestId(supplied) : randomUUID();
-    const url = req.url ?? '/';
+    let url = req.url ?? '/';
     const method = req.method ?? 'GET';
 
     const hook = this.onRequestComplete;
@@ -265,6 +272,7 @@ class DataPlaneImpl implements DataPlane {
         headers['user-agent'] ?? '',
       );
       record.requestId = res.requestId;
+      startByteCount(record, socket);
       res.record = record;
       res.hook = hook;
       res.on('close', onResponseClose);
@@ -278,6 +286,11 @@ class DataPlaneImpl implements DataPlane {
     if (url.length > MAX_URL_BYTES || url.charCodeAt(0) !== 47 /* '/' */) {
       return reply(res, 400, R.badRequest.body, 'ClientProtocolError', true);
     }
+    // Rules, auth policy and target see one normalised path (request-path.ts, spec §2.3/§7.2).
+    const normalized = normalizeRequestTarget(url);
+    if (normalized === undefined)
+      return reply(res, 400, R.badRequest.body, 'ClientProtocolError', true);
+    url = normalized;
 
     // Route: ingress address → VPC → Host → service → port → listener.
     const compiled = this.current;
@@ -295,8 +308,10 @@ class DataPlaneImpl implements DataPlane {
     }
     const listener = binding.listeners.get(l.port);
     if (listener === undefined) return reply(res, 404, R.noListener.body, undefined);
-    res.idleTimeoutMs = binding.idleTimeoutMs;
-    res.on('finish', onResponseFinish);
+    if (binding.idleTimeoutMs !== this.limits.keepAliveTimeoutMs) {
+      res.idleTimeoutMs = binding.idleTimeoutMs;
+      res.on('finish', onResponseFinish);
+    }
     if (record !== null) record.listenerId = listener.id;
 
     let action: CompiledAction = listener.defaultAction;
@@ -320,13 +335,26 @@ class DataPlaneImpl implements DataPlane {
     }
 
     // Authenticate + authorize (skipped entirely when both auth types are NONE).
+    let identityHeaders: readonly string[] | undefined;
     if (binding.authRequired) {
-      const decision = this.authGate.check({ binding, sourceVpcId: vpc.vpcId, request: req });
+      const q = url.indexOf('?');
+      const decision = this.authGate.check({
+        binding,
+        sourceVpcId: vpc.vpcId,
+        request: req,
+        port: l.port,
+        path: q < 0 ? url : url.slice(0, q),
+        prepared: this.currentAuth,
+      });
+      if (record !== null) {
+        record.resolvedUser = decision.resolvedUser ?? null;
+        record.auth = decision.detail;
+      }
       if (!decision.allow) {
         if (record !== null) record.authDeniedReason = decision.authDeniedReason;
         return reply(res, decision.status, decision.message, 'ClientAccessDenied');
       }
-      if (record !== null) record.resolvedUser = decision.resolvedUser;
+      identityHeaders = decision.identityHeaders;
     }
 
     if (action.kind === 'fixed') return reply(res, action.statusCode, action.body, undefined);
@@ -376,6 +404,7 @@ class DataPlaneImpl implements DataPlane {
       'x-amzn-requestid',
       res.requestId,
     );
+    if (identityHeaders !== undefined) out.push(...identityHeaders); // spec §3.1
 
     const exchange = new Exchange(req, res);
     res.exchange = exchange;
@@ -384,6 +413,7 @@ class DataPlaneImpl implements DataPlane {
       headers['transfer-encoding'] !== undefined ||
       (headers['content-length'] !== undefined && headers['content-length'] !== '0');
     const timeout = this.targetResponseMs ?? binding.idleTimeoutMs;
+    if (record !== null && !hasBody) record.sentToTargetAt = Date.now();
     target.pool.dispatch(
       {
         path: url,

@@ -145,6 +145,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.state = STATE_STREAMING;
     try {
       res.writeHead(statusCode, statusText || undefined, out);
+      if (res.record !== null) res.record.firstByteFromTargetAt = Date.now();
     } catch {
       // A header value Node will not write: the target's answer is unusable.
       this.state = STATE_DONE;
@@ -212,6 +213,15 @@ function onResponseDrain(this: DataPlaneResponse): void {
   this.exchange?.resume();
 }
 
+const READ_MARK = Symbol('trellis.bytesReadMark');
+type MarkedSocket = Socket & { [READ_MARK]?: number };
+
+/** Notes the client socket's byte counters at a request's start (spec §4.1 bytes fields). */
+export function startByteCount(record: RequestRecord, socket: Socket): void {
+  record.bytesReceived = (socket as MarkedSocket)[READ_MARK] ?? 0;
+  record.bytesSent = socket.bytesWritten;
+}
+
 /**
  * `close` listener of every forwarded or logged response: cancels the upstream request if the
  * client left early, and hands the record to the monitoring hook.
@@ -224,6 +234,14 @@ export function onResponseClose(this: DataPlaneResponse): void {
   if (record === null || hook === null) return;
   record.duration = Date.now() - record.startTime;
   record.responseCode = this.headersSent ? this.statusCode : 0;
+  const socket = this.clientSocket;
+  if (socket !== null) {
+    // Counters of the connection since the previous request ended (startByteCount).
+    const read = socket.bytesRead;
+    record.bytesReceived = read - record.bytesReceived;
+    record.bytesSent = socket.bytesWritten - record.bytesSent;
+    (socket as MarkedSocket)[READ_MARK] = read;
+  }
   if (!this.writableFinished && record.failureReason === undefined)
     record.failureReason = 'ClientConnectionClosed';
   try {
@@ -240,6 +258,7 @@ export function onResponseClose(this: DataPlaneResponse): void {
 export function onResponseFinish(this: DataPlaneResponse): void {
   const socket = this.clientSocket;
   if (socket === null || socket.destroyed) return;
-  if (socket.timeout === this.serverKeepAliveMs && this.idleTimeoutMs !== this.serverKeepAliveMs)
-    socket.setTimeout(this.idleTimeoutMs);
+  // Node arms `keepAliveTimeout` (plus a small buffer) only when no pipelined request is pending.
+  const armed = socket.timeout;
+  if (armed !== undefined && armed >= this.serverKeepAliveMs) socket.setTimeout(this.idleTimeoutMs);
 }

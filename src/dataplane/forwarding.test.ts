@@ -63,7 +63,6 @@ describe('forwarding', () => {
       startUpstream('h2'),
       startUpstream('d1'),
       startUpstream('d2'),
-      startUpstream('zero'),
     ]);
     ups.push(a!, w80!, w20!, v6!, inst!, alb!, h1!, h2!, d1!, d2!);
     const hang = await startRawServer(() => undefined);

@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { describe, it } from 'node:test';
+import { Pool } from 'undici';
+import { compileSnapshot, defaultWeight, SnapshotCompileError } from './compile-snapshot.js';
+import { hostName } from './data-plane.js';
+import { planHealthChecks } from './health-plan.js';
+import { randomLoopback, randomPort, startUpstream } from './test-support/net.js';
+import { startPlane } from './test-support/harness.js';
+import { SnapshotBuilder, forward } from './test-support/snapshot-builder.js';
+
+function deps(warnings: string[] = []) {
+  const pools: Pool[] = [];
+  return {
+    pools,
+    warnings,
+    acquirePool: (origin: string) => {
+      const p = new Pool(origin);
+      pools.push(p);
+      return p;
+    },
+    warnOnce: (_key: string, message: string) => warnings.push(message),
+  };
+}
+
+describe('compileSnapshot', () => {
+  it('defaultWeight honours both model statements (spec §8.4)', () => {
+    assert.equal(defaultWeight(1), 100);
+    assert.equal(defaultWeight(2), 1);
+  });
+
+  const hosts: [string | undefined, string][] = [
+    ['a.example.com', 'a.example.com'],
+    ['A.Example.COM:8080', 'a.example.com'],
+    ['[::1]:80', '[::1]'],
+    ['', ''],
+    [undefined, ''],
+  ];
+  for (const [input, want] of hosts)
+    it(`hostName(${JSON.stringify(input)}) = ${want}`, () => assert.equal(hostName(input), want));
+
+  it('rejects an ingress address claimed by two VPCs', () => {
+    const b = new SnapshotBuilder();
+    b.vpc(['127.1.1.1']);
+    b.vpc(['127.1.1.1']);
+    assert.throws(() => compileSnapshot(b.build(), deps()), SnapshotCompileError);
+  });
+
+  it('rejects a forward to an unknown target group', () => {
+    const b = new SnapshotBuilder();
+    const svc = b.service();
+    b.listener(svc, 80, forward('tg-00000000000000000'));
+    assert.throws(() => compileSnapshot(b.build(), deps()), /unknown target group/);
+  });
+
+  it('skips non-HTTP listeners with a warning, and marks unused groups', async () => {
+    const b = new SnapshotBuilder();
+    const vpc = b.vpc(['127.1.1.2']);
+    const net = b.network();
+    b.associateVpc(net, vpc);
+    const svc = b.service();
+    b.associateService(net, svc);
+    const used = b.targetGroup('IP', { port: 8080 });
+    const unused = b.targetGroup('IP', { port: 8080 });
+    b.target(used, '10.0.0.1');
+    b.target(unused, '10.0.0.2', 9090);
+    b.listener(svc, 80, forward(used));
+    b.listener(svc, 443, forward(used), 'HTTPS');
+    const d = deps();
+    const compiled = compileSnapshot(b.build(), d);
+    assert.deepEqual(compiled.listenAddresses, [{ address: '127.1.1.2', port: 80, vpcId: vpc }]);
+    assert.ok(d.warnings.some((w) => w.includes('HTTPS')));
+    const plan = planHealthChecks(compiled);
+    const byId = new Map(plan.map((g) => [g.targetGroupId, g]));
+    assert.equal(byId.get(used)!.inUse, true);
+    assert.equal(byId.get(unused)!.inUse, false);
+    assert.deepEqual(byId.get(unused)!.targets, [
+      { key: '10.0.0.2:9090', id: '10.0.0.2', port: 9090, address: '10.0.0.2', draining: false },
+    ]);
+    assert.equal(byId.get(used)!.healthCheck.path, '/');
+    await Promise.all(d.pools.map((p) => p.close()));
+  });
+
+  it("applies the service's idleTimeoutSeconds to idle client connections (spec §6)", async () => {
+    const up = await startUpstream('a');
+    const b = new SnapshotBuilder();
+    const ingress = randomLoopback();
+    const port = randomPort();
+    const vpc = b.vpc([ingress]);
+    const net = b.network();
+    b.associateVpc(net, vpc);
+    const svc = b.service({ idleTimeoutSeconds: 1 });
+    b.associateService(net, svc);
+    const tg = b.targetGroup('IP', { port: up.port });
+    b.target(tg, '127.0.0.1');
+    b.listener(svc, port, forward(tg));
+    const plane = await startPlane(b);
+    try {
+      const closedAfter = await new Promise<number>((resolve) => {
+        const s = connect({ host: ingress, port }, () =>
+          s.write(`GET / HTTP/1.1\r\nHost: ${b.hostOf(svc)}\r\n\r\n`),
+        );
+        let answeredAt = 0;
+        s.on('data', () => (answeredAt ||= Date.now()));
+        s.on('close', () => resolve(Date.now() - answeredAt));
+        s.on('error', () => undefined);
+      });
+      assert.ok(closedAfter >= 900 && closedAfter < 3000, `closed after ${closedAfter} ms`);
+    } finally {
+      await plane.stop();
+      await up.close();
+    }
+  });
+});
