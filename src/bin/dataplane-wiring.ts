@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Settings } from '../config/settings.js';
 import { createDataPlane, type DataPlane, type TargetHealthReport } from '../dataplane/index.js';
 import { createHealthChecker, type HealthChecker } from '../dataplane/health-checker.js';
+import { createSigV4AuthGate } from '../dataplane/sigv4-auth-gate.js';
 import type { SnapshotBuilder } from '../snapshot/snapshot-builder.js';
 import type { Store } from '../store/store.js';
 
@@ -54,6 +55,7 @@ export async function startDataPlane(deps: {
     region: deps.settings.region,
     logger,
     health: healthChecker,
+    authGate: createSigV4AuthGate({ region: deps.settings.region }),
   });
   let started = false;
   try {

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { AuthDeniedReason } from '../errors/dataplane-outcomes.js';
+import type { Snapshot } from '../model/snapshot-types.js';
 import type { ServiceBinding } from './compile-snapshot.js';
 
 /** What the auth stage sees: the compiled service as reached through one network, and the request. */
@@ -7,12 +8,42 @@ export interface AuthGateInput {
   binding: ServiceBinding;
   sourceVpcId: string;
   request: IncomingMessage;
+  /** Listener port the request arrived on. */
+  port?: number;
+  /** The normalised path (request-path.ts) that routing used; the policy sees the same. */
+  path?: string;
+  /** What `prepare` returned for the snapshot this request is served from. */
+  prepared?: unknown;
+}
+
+/** Caller and policy details for the access log (spec §4.1 `caller*`; the denying statement). */
+export interface AuthDetail {
+  callerPrincipal?: string;
+  callerPrincipalOrgID?: string;
+  /** JSON of the principal's tags. */
+  callerPrincipalTags?: string;
+  /** e.g. `Service policy "inventory" on arn:…: explicitly denied by Statement[1] (Sid "x")`. */
+  deniedBy?: string;
 }
 
 /** The auth stage's verdict; a denial is an expected outcome, returned, not thrown. */
 export type AuthDecision =
-  | { allow: true; resolvedUser: string | null }
-  | { allow: false; status: 403; message: string; authDeniedReason: AuthDeniedReason };
+  | {
+      allow: true;
+      resolvedUser: string | null;
+      /** Header name/value pairs for the target (spec §3.1 identity headers). */
+      identityHeaders?: readonly string[];
+      detail?: AuthDetail;
+    }
+  | {
+      allow: false;
+      /** 403 denied/unauthenticated; 400 for a request the verifier cannot take (signed payload). */
+      status: 403 | 400;
+      message: string;
+      authDeniedReason: AuthDeniedReason;
+      resolvedUser?: string | null;
+      detail?: AuthDetail;
+    };
 
 /**
  * The authenticate + authorize stage of the pipeline (listener → route → authenticate → authorize
@@ -20,6 +51,8 @@ export type AuthDecision =
  * `authType: AWS_IAM`; synchronous, from memory (SigV4 key derivations cached, policies compiled).
  */
 export interface AuthGate {
+  /** Builds per-snapshot state once (policies, keys); passed back as `input.prepared`. */
+  prepare?(snapshot: Snapshot): unknown;
   check(input: AuthGateInput): AuthDecision;
 }
 

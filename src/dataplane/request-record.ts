@@ -1,4 +1,5 @@
 import type { AuthDeniedReason, FailureReason } from '../errors/dataplane-outcomes.js';
+import type { AuthDetail } from './auth-gate.js';
 
 /**
  * What the data plane knows about one finished request, in the access-log nouns of spec §4.1.
@@ -30,6 +31,8 @@ export class RequestRecord {
   authDeniedReason: AuthDeniedReason | undefined = undefined;
   /** `null` for anonymous callers until the auth gate resolves a principal (spec §4.1). */
   resolvedUser: string | null = null;
+  /** Caller fields (spec §4.1 `callerPrincipal*`) and the denying policy/statement, from the gate. */
+  auth: AuthDetail | undefined = undefined;
 
   constructor(
     startTime: number,
