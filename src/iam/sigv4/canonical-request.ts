@@ -5,6 +5,7 @@
  *   METHOD \n canonical URI \n canonical query \n name:value \n … \n \n signed;headers \n payload hash
  */
 
+import * as nodeCrypto from 'node:crypto';
 import type { SignedRequestHeaders } from './sigv4-types.js';
 
 /**
@@ -52,14 +53,25 @@ export function canonicalHeaders(
   return out;
 }
 
+/** A character outside ASCII: the string's byte form depends on the encoding chosen. */
+const NON_ASCII = /[\u0080-\uffff]/;
 /** A character beyond latin1: the view was built from Unicode text, not from Node's parser. */
 const WIDE = /[\u0100-\uffff]/;
 
+/** One-shot hashing (Node ≥ 20.12) is about twice as fast as createHash for short inputs. */
+const oneShotHash: typeof nodeCrypto.hash | undefined =
+  typeof nodeCrypto.hash === 'function' ? nodeCrypto.hash : undefined;
+
 /**
- * How to turn the canonical request into bytes. Strings from Node's HTTP parser hold one
- * character per wire byte (latin1), so latin1 hashes exactly the bytes the client signed; a view
- * with wider characters was built from Unicode text and is hashed as UTF-8, as signers do.
+ * Hex SHA-256 of the canonical request. Strings from Node's HTTP parser hold one character per
+ * wire byte (latin1), so latin1 hashes exactly the bytes the client signed; a view with wider
+ * characters was built from Unicode text and is hashed as UTF-8, as signers do. ASCII (the usual
+ * case) is the same either way and is hashed without a copy.
  */
-export function canonicalEncoding(canonicalRequest: string): 'latin1' | 'utf8' {
-  return WIDE.test(canonicalRequest) ? 'utf8' : 'latin1';
+export function hashCanonicalRequest(canonicalRequest: string): string {
+  const data = NON_ASCII.test(canonicalRequest)
+    ? Buffer.from(canonicalRequest, WIDE.test(canonicalRequest) ? 'utf8' : 'latin1')
+    : canonicalRequest;
+  if (oneShotHash !== undefined) return oneShotHash('sha256', data, 'hex');
+  return nodeCrypto.createHash('sha256').update(data).digest('hex');
 }

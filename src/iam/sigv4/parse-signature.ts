@@ -298,19 +298,29 @@ function buildParsed(
   const v4a = algorithm === SIGV4A_ALGORITHM;
   // Credential: AKID/date/region/service/aws4_request (SigV4A: no region).
   const slash = credential.indexOf('/');
-  const parts = slash === -1 ? [] : credential.slice(slash + 1).split('/');
-  const expectedParts = v4a ? 3 : 4;
-  if (slash <= 0 || parts.length !== expectedParts || parts.some((p) => p.length === 0)) {
+  const s1 = slash === -1 ? -1 : credential.indexOf('/', slash + 1);
+  const s2 = s1 === -1 ? -1 : credential.indexOf('/', s1 + 1);
+  const s3 = s2 === -1 || v4a ? -1 : credential.indexOf('/', s2 + 1);
+  const last = v4a ? s2 : s3;
+  if (
+    slash <= 0 ||
+    s1 === slash + 1 ||
+    s2 === s1 + 1 ||
+    (!v4a && s3 === s2 + 1) ||
+    last === -1 ||
+    last === credential.length - 1 ||
+    credential.indexOf('/', last + 1) !== -1
+  ) {
     return problem(
       'IncompleteSignature',
       `Credential ${quote(credential)} is malformed: expected '<AccessKeyId>/<YYYYMMDD>/${v4a ? '' : '<region>/'}<service>/aws4_request'.`,
     );
   }
   const accessKeyId = credential.slice(0, slash);
-  const date = parts[0]!;
-  const region = v4a ? undefined : parts[1]!;
-  const service = parts[expectedParts - 2]!;
-  const terminator = parts[expectedParts - 1]!;
+  const date = credential.slice(slash + 1, s1);
+  const region = v4a ? undefined : credential.slice(s1 + 1, s2);
+  const service = v4a ? credential.slice(s1 + 1, s2) : credential.slice(s2 + 1, s3);
+  const terminator = credential.slice(last + 1);
   if (terminator !== 'aws4_request') {
     return problem(
       'IncompleteSignature',
@@ -330,37 +340,15 @@ function buildParsed(
       `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: ${quote(date)} != '${amzDate.slice(0, 8)}', from '${amzDate}'.`,
     );
   }
-  if (signedHeadersList.length === 0) {
-    return problem('IncompleteSignature', "Signed request requires setting up 'SignedHeaders'.");
-  }
-  const signedHeaders = signedHeadersList.split(';');
-  let hasHost = false;
-  let hasDate = false;
-  let hasRegionSet = false;
-  for (let i = 0; i < signedHeaders.length; i++) {
-    const name = signedHeaders[i]!;
-    if (name.length === 0) {
-      return problem(
-        'IncompleteSignature',
-        `SignedHeaders ${quote(signedHeadersList)} has an empty name.`,
-      );
-    }
-    for (let j = 0; j < i; j++) {
-      if (signedHeaders[j] === name) {
-        return problem('IncompleteSignature', `SignedHeaders lists ${quote(name)} more than once.`);
-      }
-    }
-    if (name === 'host' || name === ':authority') hasHost = true;
-    else if (name === 'x-amz-date') hasDate = true;
-    else if (name === 'x-amz-region-set') hasRegionSet = true;
-  }
-  if (!hasHost) {
+  const info = signedHeadersInfo(signedHeadersList);
+  if (info instanceof SignedHeadersProblem) return info.problem;
+  if (!info.hasHost) {
     return problem(
       'IncompleteSignature',
       "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
     );
   }
-  if (location === 'header' && !hasDate) {
+  if (location === 'header' && !info.hasDate) {
     return problem(
       'IncompleteSignature',
       "'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization.",
@@ -368,7 +356,7 @@ function buildParsed(
   }
   let regionSet: string[] | undefined;
   if (v4a) {
-    if (location === 'header' && !hasRegionSet) {
+    if (location === 'header' && !info.hasRegionSet) {
       return problem(
         'IncompleteSignature',
         "'X-Amz-Region-Set' must be a 'SignedHeader' in the AWS Authorization.",
@@ -395,7 +383,7 @@ function buildParsed(
     regionSet,
     service,
     credentialScope: credential.slice(slash + 1),
-    signedHeaders,
+    signedHeaders: info.names,
     signedHeadersList,
     signature,
     securityToken,
@@ -403,11 +391,73 @@ function buildParsed(
   };
 }
 
+/** What a `SignedHeaders` list says, computed once per distinct list (clients repeat theirs). */
+class SignedHeadersInfo {
+  constructor(
+    readonly names: readonly string[],
+    readonly hasHost: boolean,
+    readonly hasDate: boolean,
+    readonly hasRegionSet: boolean,
+  ) {}
+}
+
+class SignedHeadersProblem {
+  constructor(readonly problem: SignatureProblem) {}
+}
+
+const SIGNED_HEADERS_CACHE = new Map<string, SignedHeadersInfo | SignedHeadersProblem>();
+const SIGNED_HEADERS_CACHE_MAX = 1024;
+
+function signedHeadersInfo(list: string): SignedHeadersInfo | SignedHeadersProblem {
+  const hit = SIGNED_HEADERS_CACHE.get(list);
+  if (hit !== undefined) return hit;
+  const info = analyseSignedHeaders(list);
+  // Only well-formed lists are worth keeping; garbage must not evict them.
+  if (info instanceof SignedHeadersInfo && list.length <= 1024) {
+    if (SIGNED_HEADERS_CACHE.size >= SIGNED_HEADERS_CACHE_MAX) SIGNED_HEADERS_CACHE.clear();
+    SIGNED_HEADERS_CACHE.set(list, info);
+  }
+  return info;
+}
+
+function analyseSignedHeaders(list: string): SignedHeadersInfo | SignedHeadersProblem {
+  if (list.length === 0) {
+    return new SignedHeadersProblem(
+      problem('IncompleteSignature', "Signed request requires setting up 'SignedHeaders'."),
+    );
+  }
+  const names = list.split(';');
+  let hasHost = false;
+  let hasDate = false;
+  let hasRegionSet = false;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    if (name.length === 0) {
+      return new SignedHeadersProblem(
+        problem('IncompleteSignature', `SignedHeaders ${quote(list)} has an empty name.`),
+      );
+    }
+    for (let j = 0; j < i; j++) {
+      if (names[j] === name) {
+        return new SignedHeadersProblem(
+          problem('IncompleteSignature', `SignedHeaders lists ${quote(name)} more than once.`),
+        );
+      }
+    }
+    if (name === 'host' || name === ':authority') hasHost = true;
+    else if (name === 'x-amz-date') hasDate = true;
+    else if (name === 'x-amz-region-set') hasRegionSet = true;
+  }
+  return new SignedHeadersInfo(Object.freeze(names), hasHost, hasDate, hasRegionSet);
+}
+
 /** Digit value at `s[i]`, or NaN. */
 function digit(s: string, i: number): number {
   const c = s.charCodeAt(i) - 48;
   return c >= 0 && c <= 9 ? c : NaN;
 }
+
+const DAYS_IN_MONTH = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /** `YYYYMMDDTHHMMSSZ` → epoch ms, NaN when malformed or not a real date/time. */
 export function parseAmzDate(s: string): number {
@@ -423,10 +473,10 @@ export function parseAmzDate(s: string): number {
   if (!(month >= 1 && month <= 12 && day >= 1 && hour <= 23 && minute <= 59 && second <= 59)) {
     return NaN; // also catches NaN from a non-digit
   }
+  // Reject 20240231 and friends.
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  if (day > (month === 2 ? (leap ? 29 : 28) : DAYS_IN_MONTH[month]!)) return NaN;
   const ms = Date.UTC(year, month - 1, day, hour, minute, second);
-  // Reject 20240231 and friends: the UTC date must round-trip.
-  const check = new Date(ms);
-  if (check.getUTCDate() !== day || check.getUTCMonth() !== month - 1) return NaN;
   return ms;
 }
 

@@ -102,9 +102,15 @@ export function deriveSigV4aPublicKey(
 class SigV4Entry {
   constructor(
     readonly secret: string,
+    readonly date: string,
+    readonly region: string,
+    readonly service: string,
     readonly key: Buffer,
   ) {}
 }
+
+/** Scopes kept per access key: a few dates (pre-signed URLs live up to 7 days) × endpoints. */
+const SCOPES_PER_KEY = 8;
 
 class SigV4aEntry {
   constructor(
@@ -122,10 +128,14 @@ function remember<V>(map: Map<string, V>, id: string, value: V, maxEntries: numb
   map.set(id, value);
 }
 
-/** A bounded cache of SigV4 signing keys and SigV4A public keys. */
+/**
+ * A bounded cache of SigV4 signing keys (at most `maxEntries` access keys × 8 scopes) and SigV4A
+ * public keys (at most `maxEntries` access keys).
+ */
 export class SigningKeyCache implements SigningKeyCacheLike {
   readonly maxEntries: number;
-  readonly #v4 = new Map<string, SigV4Entry>();
+  readonly #v4 = new Map<string, SigV4Entry[]>();
+  #v4Size = 0;
   readonly #v4a = new Map<string, SigV4aEntry>();
 
   constructor(maxEntries = 10_000) {
@@ -134,11 +144,43 @@ export class SigningKeyCache implements SigningKeyCacheLike {
 
   /** The SigV4 signing key for `credential` and scope (date, region, service). */
   sigV4Key(credential: SigningCredential, date: string, region: string, service: string): Buffer {
-    const id = `${credential.accessKeyId}/${date}/${region}/${service}`;
-    const hit = this.#v4.get(id);
-    if (hit !== undefined && hit.secret === credential.secretAccessKey) return hit.key;
-    const key = deriveSigV4Key(credential.secretAccessKey, date, region, service);
-    remember(this.#v4, id, new SigV4Entry(credential.secretAccessKey, key), this.maxEntries);
+    const secret = credential.secretAccessKey;
+    let scopes = this.#v4.get(credential.accessKeyId);
+    if (scopes !== undefined) {
+      for (let i = 0; i < scopes.length; i++) {
+        const e = scopes[i]!;
+        if (
+          e.date === date &&
+          e.region === region &&
+          e.service === service &&
+          e.secret === secret
+        ) {
+          return e.key;
+        }
+      }
+    }
+    const key = deriveSigV4Key(secret, date, region, service);
+    const entry = new SigV4Entry(secret, date, region, service, key);
+    if (scopes === undefined) {
+      if (this.#v4.size >= this.maxEntries) {
+        const oldest = this.#v4.entries().next();
+        if (oldest.done !== true) {
+          this.#v4.delete(oldest.value[0]);
+          this.#v4Size -= oldest.value[1].length;
+        }
+      }
+      scopes = [];
+      this.#v4.set(credential.accessKeyId, scopes);
+    } else if (scopes.some((e) => e.secret !== secret)) {
+      // The secret was rotated: keys derived from the old one are of no further use.
+      this.#v4Size -= scopes.length;
+      scopes.length = 0;
+    } else if (scopes.length >= SCOPES_PER_KEY) {
+      scopes.shift();
+      this.#v4Size--;
+    }
+    scopes.push(entry);
+    this.#v4Size++;
     return key;
   }
 
@@ -158,12 +200,13 @@ export class SigningKeyCache implements SigningKeyCacheLike {
 
   /** Number of cached SigV4 keys and SigV4A keys. */
   get size(): number {
-    return this.#v4.size + this.#v4a.size;
+    return this.#v4Size + this.#v4a.size;
   }
 
   /** Forgets every key (e.g. after a mass key rotation). */
   clear(): void {
     this.#v4.clear();
+    this.#v4Size = 0;
     this.#v4a.clear();
   }
 }

@@ -621,9 +621,15 @@ describe('signing-key cache', () => {
       'InvalidSignature',
     );
     assertOk(verify(view, options));
-    for (const date of ['20240101', '20240102', '20240103'])
-      cache.sigV4Key(CREDENTIAL, date, REGION, 'x');
-    assert.ok(cache.size <= 2);
+    cache.clear();
+    // At most 2 access keys: the oldest goes.
+    for (const id of ['AKID1', 'AKID2', 'AKID3'])
+      cache.sigV4Key({ ...CREDENTIAL, accessKeyId: id }, '20240101', REGION, 'x');
+    assert.equal(cache.size, 2);
+    // At most 8 scopes per access key.
+    for (let day = 1; day <= 9; day++)
+      cache.sigV4Key(CREDENTIAL, `202401${String(day).padStart(2, '0')}`, REGION, 'x');
+    assert.equal(cache.size, 1 + 8);
   });
 
   it('signs the same date on both sides of midnight only within skew', async () => {

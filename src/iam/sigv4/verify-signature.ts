@@ -4,8 +4,8 @@
  * every outcome is a `VerifyResult`.
  */
 
-import { createHash, createHmac, verify as cryptoVerify } from 'node:crypto';
-import { canonicalEncoding, canonicalHeaders } from './canonical-request.js';
+import { createHmac, verify as cryptoVerify } from 'node:crypto';
+import { canonicalHeaders, hashCanonicalRequest } from './canonical-request.js';
 import { canonicalQueryString, canonicalUri } from './canonical-uri.js';
 import { SIGV4A_ALGORITHM, decodeQueryValue, singleHeader } from './parse-signature.js';
 import {
@@ -293,12 +293,6 @@ function resolvePayloadHash(
     );
   }
   return claimed;
-}
-
-function hashCanonicalRequest(canonicalRequest: string): string {
-  return createHash('sha256')
-    .update(canonicalRequest, canonicalEncoding(canonicalRequest))
-    .digest('hex');
 }
 
 function matchesSigV4(
