@@ -101,4 +101,32 @@ describe('auth gate stage', () => {
       await custom.stop();
     }
   });
+
+  it('a gate that throws answers 500 for that request and the data plane keeps serving', async () => {
+    const b3 = new SnapshotBuilder();
+    const ingress3 = randomLoopback();
+    const vpc = b3.vpc([ingress3]);
+    const net = b3.network('AWS_IAM');
+    b3.associateVpc(net, vpc);
+    const svc = b3.service();
+    b3.associateService(net, svc);
+    const tg = b3.targetGroup('IP', { port: up.port });
+    b3.target(tg, '127.0.0.1');
+    b3.listener(svc, port, forward(tg));
+    const p3 = await startPlane(b3, {
+      authGate: {
+        check: () => {
+          throw new Error('gate bug');
+        },
+      },
+    });
+    try {
+      const r = await send(ingress3, port, { host: b3.hostOf(svc) });
+      assert.equal(r.status, 500);
+      const again = await send(ingress3, port, { host: b3.hostOf(svc) });
+      assert.equal(again.status, 500);
+    } finally {
+      await p3.stop();
+    }
+  });
 });

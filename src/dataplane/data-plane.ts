@@ -141,7 +141,7 @@ class DataPlaneImpl implements DataPlane {
     });
     this.listenerSet = new ListenerSet(
       this.limits,
-      (req, res, l) => this.handle(req, res, l),
+      (req, res, l) => this.handleSafely(req, res, l),
       (err, socket, l) => this.handleClientError(err, socket, l),
       this.logger,
     );
@@ -246,6 +246,16 @@ class DataPlaneImpl implements DataPlane {
     this.logger.warn(message, fields);
   }
 
+  /** A bug in a stage (or an auth gate that throws) answers 500 for that request, never crashes. */
+  private handleSafely(req: IncomingMessage, res: DataPlaneResponse, l: ListenerState): void {
+    try {
+      this.handle(req, res, l);
+    } catch (err) {
+      this.logger.error('request pipeline failed', { error: (err as Error).message });
+      reply(res, 500, R.internal.body, 'InternalError', true);
+    }
+  }
+
   /** The request pipeline: listener → route → authenticate/authorize → select target → forward → log. */
   private handle(req: IncomingMessage, res: DataPlaneResponse, l: ListenerState): void {
     const socket = req.socket;
@@ -277,7 +287,7 @@ class DataPlaneImpl implements DataPlane {
       res.hook = hook;
       res.on('close', onResponseClose);
     }
-    if (l.server === null) res.shouldKeepAlive = false; // listener being removed
+    if (l.retired) res.shouldKeepAlive = false; // listener being removed
 
     // spec §6: more than 100 headers → 400.
     if (req.rawHeaders.length > MAX_HEADERS * 2) {

@@ -10,6 +10,8 @@ export class ListenerState {
   /** The port as a string, for `x-forwarded-port`. */
   readonly portText: string;
   server: Server | null = null;
+  /** Removed by a newer snapshot: its remaining responses close their connections. */
+  retired = false;
   constructor(
     readonly address: string,
     readonly port: number,
@@ -136,6 +138,7 @@ export class ListenerSet {
 
   private retire(key: string, state: ListenerState): void {
     this.open.delete(key);
+    state.retired = true;
     const server = state.server;
     if (server === null) return;
     this.logger.info('closing listener', { address: state.address, port: state.port });
