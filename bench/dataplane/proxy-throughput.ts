@@ -2,7 +2,7 @@
  * Data-plane throughput: requests/s through (a) nothing (client → upstream), (b) a naive
  * node:http + undici proxy, (c) the Trellis data plane; one process each, keep-alive clients.
  *
- *   node --import tsx bench/dataplane/proxy-throughput.ts [seconds] [connections]
+ *   [BENCH_LOAD=wrk] node --import tsx bench/dataplane/proxy-throughput.ts [seconds] [connections] [rounds]
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -85,6 +85,30 @@ function spawn(
   });
 }
 
+/** Load with wrk when installed (`BENCH_LOAD=wrk`): one thread, keep-alive. */
+async function loadWrk(
+  address: string,
+  port: number,
+  host: string,
+  seconds: number,
+  connections: number,
+): Promise<number> {
+  const { execFileSync } = await import('node:child_process');
+  const out = execFileSync(
+    'wrk',
+    [
+      '-t1',
+      `-c${connections}`,
+      `-d${seconds}s`,
+      '-H',
+      `Host: ${host}`,
+      `http://${address}:${port}/bench`,
+    ],
+    { encoding: 'utf8' },
+  );
+  return Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
+}
+
 async function load(
   address: string,
   port: number,
@@ -92,6 +116,7 @@ async function load(
   seconds: number,
   connections: number,
 ): Promise<number> {
+  if (process.env.BENCH_LOAD === 'wrk') return loadWrk(address, port, host, seconds, connections);
   const pool = new Pool(`http://${address}:${port}`, { connections, pipelining: 1 });
   let done = 0;
   let running = true;
