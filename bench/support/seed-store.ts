@@ -4,12 +4,12 @@
  * dir lets benches be re-run). Every run works on a fresh copy, so the cache is never modified.
  *
  * Contents: one service network associated with the default VPC; `services` services, each
- * associated with it and holding one HTTP listener on FILLER_PORT answering a fixed 404; and
+ * associated with it (so each is a host in the data plane's routing table; no listeners: creating
+ * a listener lists every listener and rule of the account, which makes seeding quadratic); and
  * `targetGroups` IP target groups with `targetsPerGroup` registered targets each (10.x addresses,
  * used by no listener, so nothing probes them).
  */
 import {
-  CreateListenerCommand,
   CreateTargetGroupCommand,
   RegisterTargetsCommand,
   type VPCLatticeClient,
@@ -29,9 +29,7 @@ import { startTrellis } from '../../test/support/trellis-process.js';
 import { OUT_DIR, progress, trackTrellis } from './bench-kit.js';
 import { createAssociatedService, createNetwork, defaultVpcId, pooled } from './lattice-setup.js';
 
-/** Listener port of the filler services (bound on the data plane's own random loopback address). */
-export const FILLER_PORT = 18080;
-const SEED_VERSION = 1;
+const SEED_VERSION = 2;
 
 export interface SeedSpec {
   services: number;
@@ -73,22 +71,9 @@ async function seed(
     spec.services,
     16,
     async (i) => {
-      const { serviceId } = await createAssociatedService(
-        client,
-        serviceNetworkId,
-        `seed-svc-${i}`,
-      );
-      await client.send(
-        new CreateListenerCommand({
-          serviceIdentifier: serviceId,
-          name: 'seed-listener',
-          protocol: 'HTTP',
-          port: FILLER_PORT,
-          defaultAction: { fixedResponse: { statusCode: 404 } },
-        }),
-      );
+      await createAssociatedService(client, serviceNetworkId, `seed-svc-${i}`);
     },
-    (done) => progress(started, `  seed: ${done}/${spec.services} services (3 API calls each)`),
+    (done) => progress(started, `  seed: ${done}/${spec.services} services (2 API calls each)`),
   );
   const targetGroupIds: string[] = [];
   for (let g = 0; g < spec.targetGroups; g++) {
@@ -127,8 +112,8 @@ async function seed(
   return {
     serviceNetworkId,
     targetGroupIds,
-    apiCalls: 2 + spec.services * 3 + spec.targetGroups + batches,
-    serviceCallsPerSecond: (spec.services * 3) / (svc.wallMs / 1000),
+    apiCalls: 2 + spec.services * 2 + spec.targetGroups + batches,
+    serviceCallsPerSecond: (spec.services * 2) / (svc.wallMs / 1000),
     targetCallsPerSecond: batches / (tgt.wallMs / 1000),
   };
 }
