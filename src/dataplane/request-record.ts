@@ -27,6 +27,16 @@ export class RequestRecord {
   responseCode = 0;
   /** Milliseconds from start to the last byte out (set when the request completes). */
   duration = 0;
+  /**
+   * Client bytes in / out for this request, head + body (spec §4.1 `bytesReceived`/`bytesSent`).
+   * Until completion they hold the client socket's counters at the start (forwarder.ts).
+   */
+  bytesReceived = 0;
+  bytesSent = 0;
+  /** `Date.now()` when a body-less request was handed to the target pool (0: not, or streamed). */
+  sentToTargetAt = 0;
+  /** `Date.now()` when the target's response head was relayed (0: no target answer). */
+  firstByteFromTargetAt = 0;
   failureReason: FailureReason | undefined = undefined;
   authDeniedReason: AuthDeniedReason | undefined = undefined;
   /** `null` for anonymous callers until the auth gate resolves a principal (spec §4.1). */
