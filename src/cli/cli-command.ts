@@ -1,5 +1,6 @@
 import type { VPCLatticeClient } from '@aws-sdk/client-vpc-lattice';
 import { Command, InvalidArgumentError, type HelpContext } from 'commander';
+import { cliEnvironment, type CliEnvironment } from '../config/cli-settings.js';
 import {
   addClientOptions,
   createLatticeClient,
@@ -27,12 +28,17 @@ import { createTrellisApiClient, type TrellisApiClient } from './trellis-api-cli
  * subcommand, bad flag value) exit with status 2, as opposed to 1 for failed API calls.
  */
 export class CliCommand extends Command {
+  /** Where this group's commands write and which environment they read (tests replace them). */
+  runtime?: CliRuntime;
+
   override createCommand(name?: string): CliCommand {
     return new CliCommand(name);
   }
 
   override error(message: string, errorOptions?: { code?: string; exitCode?: number }): never {
-    return super.error(message, { exitCode: USAGE_ERROR_EXIT, ...errorOptions });
+    // Every error commander reports itself (unknown flag, bad choice, InvalidArgumentError from
+    // a flag parser — which carries exitCode 1) is a usage error.
+    return super.error(message, { ...errorOptions, exitCode: USAGE_ERROR_EXIT });
   }
 
   override help(context?: HelpContext | ((str: string) => string)): never {
@@ -87,9 +93,18 @@ export interface CommandContext<O> {
   usage(wrong: string, todo?: string): never;
 }
 
-/** Options of {@link clientAction}; `io` and `env` are for tests. */
-export interface ClientActionOptions {
+/** Where client commands write and the environment they read; defaults: the process's. */
+export interface CliRuntime {
   io?: CliIo;
+  env?: CliEnvironment;
+}
+
+/** The runtime set on the nearest enclosing group (see `registerCliCommands`). */
+function runtimeOf(cmd: Command): CliRuntime {
+  for (let c: Command | null = cmd; c; c = c.parent) {
+    if (c instanceof CliCommand && c.runtime) return c.runtime;
+  }
+  return {};
 }
 
 /**
@@ -100,7 +115,6 @@ export interface ClientActionOptions {
 export function clientAction<O>(
   cmd: Command,
   run: (ctx: CommandContext<O>, args: string[]) => Promise<void>,
-  options: ClientActionOptions = {},
 ): Command {
   addClientOptions(cmd);
   cmd.action(async (...actionArgs: unknown[]) => {
@@ -110,14 +124,16 @@ export function clientAction<O>(
       .flat()
       .filter((a): a is string => typeof a === 'string');
     const opts = command.opts<O & ClientOptions>();
-    const io = options.io ?? processIo;
+    const runtime = runtimeOf(command);
+    const io = runtime.io ?? processIo;
+    const env = runtime.env ?? cliEnvironment();
     const name = commandPath(command);
     let lattice: VPCLatticeClient | undefined;
     let config: ClientConfig | undefined;
     try {
-      const output = resolveOutputFormat(opts);
+      const output = resolveOutputFormat(opts, env);
       // Resolved on first use, so that flag mistakes are reported before "no endpoint".
-      const getConfig = (): ClientConfig => (config ??= resolveClientConfig(opts));
+      const getConfig = (): ClientConfig => (config ??= resolveClientConfig(opts, env));
       const ctx: CommandContext<O> = {
         opts,
         get config() {

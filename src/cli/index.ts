@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { CliCommand, CliRuntime } from './cli-command.js';
 import { associationCommands } from './association-commands.js';
 import { authPolicyCommands } from './auth-policy-commands.js';
 import { registerIamCommands } from './iam-commands.js';
@@ -10,19 +11,26 @@ import { serviceNetworkCommands } from './service-network-commands.js';
 import { targetCommands } from './target-commands.js';
 import { targetGroupCommands } from './target-group-commands.js';
 
-/** Adds the API client commands (`service-network`, `service`, …) to the `trellis` program. */
-export function registerCliCommands(program: Command): void {
-  program.addCommand(serviceNetworkCommands());
-  program.addCommand(serviceCommands());
-  program.addCommand(listenerCommands());
-  program.addCommand(ruleCommands());
-  program.addCommand(targetGroupCommands());
-  program.addCommand(targetCommands());
-  program.addCommand(associationCommands());
-  program.addCommand(authPolicyCommands());
-  program.addCommand(vpcCommands());
-  program.addCommand(instanceCommands());
-  program.addCommand(loadBalancerCommands());
+/**
+ * Adds the API client commands (`service-network`, `service`, …) to the `trellis` program.
+ * `runtime` replaces stdout/stderr and the environment (tests); default: the process's.
+ */
+export function registerCliCommands(program: Command, runtime?: CliRuntime): void {
+  const add = (group: CliCommand): void => {
+    if (runtime) group.runtime = runtime;
+    program.addCommand(group);
+  };
+  add(serviceNetworkCommands());
+  add(serviceCommands());
+  add(listenerCommands());
+  add(ruleCommands());
+  add(targetGroupCommands());
+  add(targetCommands());
+  add(associationCommands());
+  add(authPolicyCommands());
+  add(vpcCommands());
+  add(instanceCommands());
+  add(loadBalancerCommands());
   // Other command groups (e.g. `iam`) are added below.
   registerIamCommands(program);
 }
