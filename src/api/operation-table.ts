@@ -9,6 +9,7 @@ import { serviceOperations } from './operations/service-operations.js';
 import { tagOperations } from './operations/tag-operations.js';
 import { targetGroupOperations } from './operations/target-group-operations.js';
 import { unsupportedOperations } from './operations/unsupported-operations.js';
+import { usageOperations } from './operations/usage-operations.js';
 import type { RestOperation } from './rest-operation.js';
 
 /** Every REST-JSON operation the control plane answers: the Lattice API plus Trellis's own. */
@@ -24,4 +25,5 @@ export const LATTICE_OPERATIONS: readonly RestOperation[] = [
   ...tagOperations,
   ...unsupportedOperations,
   ...inventoryOperations,
+  ...usageOperations,
 ];

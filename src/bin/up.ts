@@ -6,7 +6,12 @@ import { LATTICE_OPERATIONS } from '../api/operation-table.js';
 import { createSigV4Authenticator } from '../api/sigv4-authenticator.js';
 import { createIamQueryServices } from '../api/iam-services.js';
 import { trellisOperations } from '../api/operations/trellis-operations.js';
+import {
+  monitoringSettingsFromEnv,
+  type MonitoringSettings,
+} from '../config/monitoring-settings.js';
 import type { Settings } from '../config/settings.js';
+import { startMonitoring } from './monitoring-wiring.js';
 import { ensureDefaultAccount } from '../manager/accounts.js';
 import { ensureDefaultVpc } from '../manager/default-vpc.js';
 import type { ManagerContext } from '../manager/manager-context.js';
@@ -29,7 +34,10 @@ export function runtimeFile(dataDir: string): string {
  * `trellis up`: the store, the control-plane API and (unless disabled) the data plane in one
  * process. Parts start in order and stop in reverse; `stop()` is safe after a partial start.
  */
-export async function up(settings: Settings): Promise<RunningTrellis> {
+export async function up(
+  settings: Settings,
+  monitoringSettings: MonitoringSettings = monitoringSettingsFromEnv(process.env),
+): Promise<RunningTrellis> {
   const log = pino({ level: settings.logLevel, base: { service: 'trellis' } });
   const dataDir = resolve(settings.dataDir);
   mkdirSync(dataDir, { recursive: true });
@@ -62,6 +70,10 @@ export async function up(settings: Settings): Promise<RunningTrellis> {
       operatorAccountId: settings.accountId,
       now: () => new Date().toISOString(),
       // ListTargets reads the health the data plane writes (spec §1.5 Targets).
+      usage: {
+        listUsage: (filter) => store.listUsage(filter),
+        prices: monitoringSettings.prices,
+      },
       targetHealth: {
         get: (targetGroupId) => store.getTargetHealth(targetGroupId),
         forget: (targetGroupId, targetId, port) => {
@@ -83,10 +95,21 @@ export async function up(settings: Settings): Promise<RunningTrellis> {
     await snapshots.start();
     stops.push(() => snapshots.stop());
 
+    // Monitoring stops after the data plane (stops run in reverse), so its last records are kept.
+    const monitoring = startMonitoring({
+      dataDir,
+      settings: monitoringSettings,
+      store,
+      snapshots,
+      log,
+    });
+    stops.push(() => monitoring.stop());
+
     let dataPlane: RunningDataPlane | undefined;
     if (settings.dataplane) {
       dataPlane = await startDataPlane({ settings, store, snapshots, log });
       stops.push(() => dataPlane!.stop());
+      dataPlane.dataPlane.onRequestComplete = monitoring.hook;
     }
 
     const iam = createIamQueryServices({ store, ctx, logger: log });
@@ -97,6 +120,7 @@ export async function up(settings: Settings): Promise<RunningTrellis> {
       queryServices: iam.queryServices,
       operations: [...LATTICE_OPERATIONS, ...trellisOperations],
       authenticator: createSigV4Authenticator({ store, region: settings.region }),
+      publicRoutes: monitoring.publicRoutes,
       logger: log,
     });
     const address = await api.start(settings.apiListen.host, settings.apiListen.port);

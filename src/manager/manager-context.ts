@@ -1,6 +1,7 @@
 import type { QuotaValues } from '../model/quotas.js';
 import type { ArnScope } from '../model/ids.js';
 import type { Store, StoreReader, StoreTransaction, TargetHealthRecord } from '../store/store.js';
+import type { UsageAccess } from './usage.js';
 
 /** Who is calling: the authenticated principal of a control-plane request. */
 export interface Caller {
@@ -21,6 +22,8 @@ export interface ManagerContext {
   now(): string;
   /** Target health the data plane reports (ListTargets); absent → statuses are derived only. */
   readonly targetHealth?: TargetHealthAccess;
+  /** Metered usage and the price list (GetUsage); absent → GetUsage answers that it is off. */
+  readonly usage?: UsageAccess;
 }
 
 /**
