@@ -1,5 +1,6 @@
 import { accessLogOperations } from './operations/access-log-operations.js';
 import { associationOperations } from './operations/association-operations.js';
+import { authSimulateOperations } from './operations/auth-simulate-operations.js';
 import { inventoryOperations } from './operations/inventory-operations.js';
 import { listenerOperations } from './operations/listener-operations.js';
 import { policyOperations } from './operations/policy-operations.js';
@@ -25,5 +26,6 @@ export const LATTICE_OPERATIONS: readonly RestOperation[] = [
   ...tagOperations,
   ...unsupportedOperations,
   ...inventoryOperations,
+  ...authSimulateOperations,
   ...usageOperations,
 ];

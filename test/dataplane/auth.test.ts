@@ -44,6 +44,7 @@ import {
   type RecordingUpstream,
 } from '../support/dataplane-fixtures.js';
 import { defaultVpcId, uniqueName } from '../support/sdk-helpers.js';
+import { signedFetch } from '../support/signed-fetch.js';
 import { startTrellis, type Credentials, type TrellisProcess } from '../support/trellis-process.js';
 
 const ingress = randomLoopback();
@@ -482,5 +483,114 @@ describe('path tricks: routing and authorization see one path', () => {
   test('case is significant: /STOCK is not /stock', async () => {
     const r = await call('inventory', { path: '/STOCK', creds: order });
     assert.equal(r.status, 403);
+  });
+});
+
+describe('SimulateAuth (POST /_trellis/auth/simulate) decides as the data plane does', () => {
+  interface Simulation {
+    decision: string;
+    authDeniedReason?: string;
+    message: string;
+    levels: {
+      level: string;
+      effect: string;
+      policies: { effect: string; statement?: { index: number; sid?: string } }[];
+    }[];
+    identityHeaders?: Record<string, string>;
+    explanation: string[];
+  }
+  async function simulate(body: object): Promise<{ status: number; out: Simulation }> {
+    const r = await signedFetch({
+      endpoint: proc.endpoint,
+      region: proc.region,
+      credentials: proc.credentials,
+      method: 'POST',
+      path: '/_trellis/auth/simulate',
+      body: JSON.stringify(body),
+    });
+    return { status: r.status, out: r.json() as Simulation };
+  }
+
+  const cases: { name: string; body: () => object; call: () => [string, CallOptions] }[] = [
+    {
+      name: 'Order GET /stock on Inventory',
+      body: () => ({ principal: order.sessionArn, service: svc.inventory!.id, path: '/stock' }),
+      call: () => ['inventory', { path: '/stock', creds: order }],
+    },
+    {
+      name: 'Order POST /stock on Inventory',
+      body: () => ({
+        principal: order.sessionArn,
+        service: svc.inventory!.arn,
+        method: 'POST',
+        path: '/stock',
+      }),
+      call: () => ['inventory', { method: 'POST', path: '/stock', creds: order }],
+    },
+    {
+      name: 'anonymous on /admin (network deny)',
+      body: () => ({ principal: 'anonymous', service: svc.open!.id, path: '/admin' }),
+      call: () => ['open', { path: '/admin' }],
+    },
+    {
+      name: 'Order with x-debug: on (service deny on a header)',
+      body: () => ({
+        principal: order.sessionArn,
+        service: svc.open!.id,
+        path: '/x',
+        headers: { 'X-Debug': 'on' },
+      }),
+      call: () => ['open', { path: '/x', creds: order, headers: { 'x-debug': 'on' } }],
+    },
+    {
+      name: 'alice (no identity policy)',
+      body: () => ({ principal: aliceArn, service: svc.open!.id, path: '/x' }),
+      call: () => ['open', { path: '/x', creds: alice }],
+    },
+  ];
+  for (const tc of cases) {
+    test(`${tc.name}: same decision and message as a real call`, async () => {
+      const { status, out } = await simulate(tc.body());
+      assert.equal(status, 200, JSON.stringify(out));
+      const [name, o] = tc.call();
+      const real = await call(name, o);
+      assert.equal(out.decision, real.status === 200 ? 'ALLOW' : 'DENY');
+      if (real.status !== 200) assert.equal(`${out.message}\n`, real.body);
+      assert.ok(out.explanation.length >= 4, out.explanation.join('\n'));
+    });
+  }
+
+  test('names the deciding statement of each policy', async () => {
+    const { out } = await simulate({
+      principal: 'anonymous',
+      service: svc.open!.id,
+      path: '/admin',
+    });
+    assert.equal(out.authDeniedReason, 'Network');
+    const network = out.levels.find((l) => l.level === 'Network')!;
+    assert.equal(network.effect, 'Deny');
+    assert.deepEqual(network.policies[0]!.statement, { index: 1, sid: 'NoAdmin' });
+    assert.match(out.explanation.join('\n'), /Statement\[1\] \(Sid "NoAdmin"\)/);
+  });
+
+  test('a role ARN is simulated as a session of the role, with its identity headers', async () => {
+    const { out } = await simulate({
+      principal: roleArn,
+      service: svc.inventory!.id,
+      path: '/stock',
+      sessionTags: { tier: 'gold' },
+    });
+    assert.equal(out.decision, 'ALLOW');
+    assert.match(out.identityHeaders!['x-amzn-lattice-identity']!, /SessionName=trellis-simulate/);
+    assert.match(out.identityHeaders!['x-amzn-lattice-identity-tags']!, /tier=gold/);
+  });
+
+  test('a path the data plane refuses is a ValidationException', async () => {
+    const { status } = await simulate({
+      principal: 'anonymous',
+      service: svc.open!.id,
+      path: '/a/../admin',
+    });
+    assert.equal(status, 400);
   });
 });

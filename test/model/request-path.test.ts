@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { normalizeRequestPath, normalizeRequestTarget } from './request-path.js';
+import { normalizeRequestPath, normalizeRequestTarget } from '../../src/model/request-path.js';
 
 describe('normalizeRequestPath (routing and auth see one path)', () => {
   const cases: [string, string | undefined][] = [
