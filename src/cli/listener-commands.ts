@@ -121,7 +121,7 @@ export function listenerCommands(): ReturnType<typeof createGroup> {
       'default-action',
     ),
     'trellis listener create --service svc-0123456789abcdef0 --name http --protocol HTTP --port 80 --forward tg-0123456789abcdef0',
-    `trellis listener create --service checkout --name http --protocol HTTP --default-action '{"fixedResponse":{"statusCode":404}}'`,
+    `trellis listener create --service svc-0123456789abcdef0 --name http --protocol HTTP --default-action '{"fixedResponse":{"statusCode":404}}'`,
   );
   clientAction<
     ListenerOpts & {

@@ -142,7 +142,7 @@ export function ruleCommands(): ReturnType<typeof createGroup> {
       'action',
     ),
     'trellis rule create --service svc-0123456789abcdef0 --listener listener-0123456789abcdef0 --name api --priority 10 --path-prefix /api --forward tg-0123456789abcdef0',
-    'trellis rule create --service checkout --listener http --name beta --priority 20 --header x-beta=1 --method GET --fixed-response 404',
+    'trellis rule create --service svc-0123456789abcdef0 --listener listener-0123456789abcdef0 --name beta --priority 20 --header x-beta=1 --method GET --fixed-response 404',
   );
   clientAction<RuleOpts & { name: string; priority: number; tags?: Record<string, string> }>(
     create,

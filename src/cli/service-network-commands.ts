@@ -188,7 +188,7 @@ export function serviceNetworkCommands(): ReturnType<typeof createGroup> {
       .argument('<service-network>', 'id (sn-…) or ARN')
       .option('--cascade', 'first delete its service and VPC associations'),
     'trellis service-network delete sn-0123456789abcdef0',
-    'trellis service-network delete my-network-arn --cascade',
+    'trellis service-network delete sn-0123456789abcdef0 --cascade',
   );
   clientAction<{ cascade?: boolean }>(del, async (ctx, [id]) => {
     const client = ctx.lattice();
