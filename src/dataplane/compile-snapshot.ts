@@ -117,6 +117,8 @@ export interface CompiledSnapshot {
 export interface CompileDeps {
   region?: string;
   acquirePool(origin: string): Dispatcher;
+  /** LAMBDA targets' dispatcher (lambda-forwarder.ts); without it LAMBDA groups get no traffic. */
+  acquireFunction?(functionArn: string, eventVersion: 'V1' | 'V2'): Dispatcher;
   warnOnce(key: string, message: string, fields?: Record<string, unknown>): void;
 }
 
@@ -169,14 +171,18 @@ export function compileSnapshot(snapshot: Snapshot, deps: CompileDeps): Compiled
     const scheme = g.config?.protocol === 'HTTPS' ? 'https' : 'http';
     const routable =
       address !== undefined && !draining && g.type !== 'LAMBDA' && g.config?.protocol !== 'TCP';
-    const pool = routable ? deps.acquirePool(`${scheme}://${hostPort(address!, port)}`) : undefined;
+    const pool = routable
+      ? deps.acquirePool(`${scheme}://${hostPort(address!, port)}`)
+      : g.type === 'LAMBDA' && !draining
+        ? deps.acquireFunction?.(t.id, g.config?.lambdaEventStructureVersion ?? 'V1')
+        : undefined;
     let list = targetsByGroup.get(g.id);
     if (list === undefined) targetsByGroup.set(g.id, (list = []));
     list.push(new CompiledTarget(t.id, port, address, draining, pool));
   }
   const targetGroups = new Map<string, TargetGroupRuntime>();
   for (const g of snapshot.targetGroups) {
-    if (g.type === 'LAMBDA')
+    if (g.type === 'LAMBDA' && deps.acquireFunction === undefined)
       deps.warnOnce(`lambda:${g.id}`, 'LAMBDA target groups are not served yet', {
         targetGroupId: g.id,
       });

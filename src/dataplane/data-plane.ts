@@ -24,6 +24,8 @@ import {
   type HealthCheckerLike,
   type HealthHooks,
 } from './health-plan.js';
+import type { FunctionInvoker } from './function-invoker.js';
+import { LambdaForwarder } from './lambda-forwarder.js';
 import { ListenerSet, type ClientLimits, type ListenerState } from './listener-set.js';
 import { silentLogger, type DataPlaneLogger } from './logger.js';
 import { RequestRecord, type RequestCompleteHook } from './request-record.js';
@@ -69,6 +71,8 @@ export interface DataPlaneOptions {
   maxConnectionsPerTarget?: number;
   /** Worker processes; only 1 is implemented (cluster mode is future work). */
   workers?: number;
+  /** Invokes LAMBDA targets' functions (spec §3.3); without it LAMBDA groups get no traffic. */
+  functions?: FunctionInvoker;
 }
 
 /** The running data plane. */
@@ -106,6 +110,7 @@ class DataPlaneImpl implements DataPlane {
   private readonly healthView: TargetHealthView | undefined;
   private readonly authGate: AuthGate;
   private readonly pools: UpstreamPools;
+  private readonly lambda: LambdaForwarder | undefined;
   private readonly listenerSet: ListenerSet;
   private readonly limits: ClientLimits;
   private readonly targetResponseMs: number | undefined;
@@ -139,6 +144,7 @@ class DataPlaneImpl implements DataPlane {
       maxConnectionsPerTarget: options.maxConnectionsPerTarget ?? 256,
       keepAliveTimeoutMs: 4_000,
     });
+    this.lambda = options.functions && new LambdaForwarder(options.functions, this.logger);
     this.listenerSet = new ListenerSet(
       this.limits,
       (req, res, l) => this.handleSafely(req, res, l),
@@ -211,6 +217,7 @@ class DataPlaneImpl implements DataPlane {
       compiled = compileSnapshot(snapshot, {
         region: this.region,
         acquirePool: (origin) => this.pools.acquire(origin),
+        acquireFunction: this.lambda?.acquireFor(this.region ?? snapshot.region),
         warnOnce: (key, message, fields) => this.warnOnce(key, message, fields),
       });
       auth = this.authGate.prepare?.(snapshot);
