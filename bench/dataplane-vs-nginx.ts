@@ -12,6 +12,7 @@
  *  6. a CPU profile (`node --cpu-prof`) of Trellis under the same wrk load: where the time goes.
  *
  * Knobs (environment): BENCH_ROUNDS (3), BENCH_DURATION_S (10), BENCH_SERVICES (10000),
+ * BENCH_TARGET_GROUPS (100) × BENCH_TARGETS_PER_GROUP (1000) in the seeded store,
  * BENCH_CHANGES (100), BENCH_PACED_REQUESTS (5000), BENCH_PROFILE (1; 0 skips the profile).
  */
 import { CreateListenerCommand, UpdateListenerCommand } from '@aws-sdk/client-vpc-lattice';
@@ -54,8 +55,8 @@ import { runWrk, type WrkResult } from './support/wrk.js';
 
 const SEED: SeedSpec = {
   services: Number(process.env.BENCH_SERVICES ?? 10_000),
-  targetGroups: 100,
-  targetsPerGroup: 1000,
+  targetGroups: Number(process.env.BENCH_TARGET_GROUPS ?? 100),
+  targetsPerGroup: Number(process.env.BENCH_TARGETS_PER_GROUP ?? 1000),
 };
 
 const num = (name: string, fallback: number): number => {
@@ -76,7 +77,7 @@ interface TrellisUnderTest {
 async function startTrellisUnderTest(
   label: string,
   origin: { address: string; port: number },
-  options: { nodeArgs?: string[]; dataDir?: string } = {},
+  options: { nodeArgs?: string[]; dataDir?: string; serviceNetworkId?: string } = {},
 ): Promise<TrellisUnderTest> {
   const address = randomLoopback();
   const args = ['--dataplane-host', address, '--store-synchronous', 'NORMAL'];
@@ -99,6 +100,8 @@ async function startTrellisUnderTest(
     vpcId: defaultVpcId(proc.accountId),
     upstream: origin,
     listenerPort: port,
+    // A VPC has at most one service network association: reuse the seeded store's network.
+    ...(options.serviceNetworkId ? { serviceNetworkId: options.serviceNetworkId } : {}),
   });
   await waitServing(address, port, chain.host, 200, 120_000);
   return { label, proc, client, address, port, chain };
@@ -246,7 +249,10 @@ export async function run(): Promise<BenchResult> {
     await addServices(small, 9, started);
     const seeded = await seededDataDir(SEED, started);
     stops.push(async () => rmSync(seeded.dataDir, { recursive: true, force: true }));
-    const large = await startTrellisUnderTest('large', upstream, { dataDir: seeded.dataDir });
+    const large = await startTrellisUnderTest('large', upstream, {
+      dataDir: seeded.dataDir,
+      serviceNetworkId: seeded.info.serviceNetworkId,
+    });
     stops.push(() => large.proc.stop());
     details.push(
       `large Trellis: seeded store with ${SEED.services} services (each associated, with a listener) and ${SEED.targetGroups * SEED.targetsPerGroup} targets in ${SEED.targetGroups} unused target groups${seeded.cached ? ' (cached seed)' : ''}`,
@@ -438,6 +444,7 @@ export async function run(): Promise<BenchResult> {
         connections: 50,
         durationSeconds: 2,
       });
+      const loadStart = Date.now();
       const profiled = await runWrk({
         url: `http://${prof.address}:${prof.port}/`,
         host: prof.chain.host,
@@ -445,15 +452,19 @@ export async function run(): Promise<BenchResult> {
         connections: 50,
         durationSeconds: duration,
       });
+      const loadEnd = Date.now();
       details.push(`profiled run (under --cpu-prof): ${fmt(profiled.requestsPerSecond, 0)} req/s`);
       await prof.proc.stop();
+      const exited = Date.now();
+      // Only the samples of the measured wrk run (not start-up, set-up, warm-up or shutdown).
+      const window = { fromEndMs: exited - loadStart - 200, toEndMs: exited - loadEnd + 200 };
       const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
       // The largest profile is the Trellis process (tsx may leave a small one for its loader).
       const biggest = files
         .map((f) => join(dir, f))
         .sort((a, b) => summariseProfile(b).busySamples - summariseProfile(a).busySamples)[0];
       if (biggest) {
-        const s = summariseProfile(biggest, 20);
+        const s = summariseProfile(biggest, 20, window);
         details.push(`profile: ${s.busySamples} busy samples, idle ${fmt(s.idlePercent, 1)}%`);
         details.push('profile areas (self time, % of busy):');
         for (const a of s.areas) details.push(`  ${fmt(a.percent, 1).padStart(5)}%  ${a.name}`);

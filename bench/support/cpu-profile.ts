@@ -12,6 +12,8 @@ interface ProfileNode {
 }
 
 interface CpuProfile {
+  startTime: number;
+  endTime: number;
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -57,9 +59,30 @@ export function areaOf(url: string, fn: string): string {
   return 'other';
 }
 
+/**
+ * Only samples taken between `fromEndMs` and `toEndMs` milliseconds before the profile ended (the
+ * process exited): lets a summary cover the load run and not start-up or shutdown.
+ */
+export interface ProfileWindow {
+  fromEndMs: number;
+  toEndMs: number;
+}
+
 /** Reads and summarises one profile; `top` rows per table. */
-export function summariseProfile(file: string, top = 15): ProfileSummary {
+export function summariseProfile(file: string, top = 15, window?: ProfileWindow): ProfileSummary {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  if (window !== undefined) {
+    // Sample times are startTime + running sum of timeDeltas (µs).
+    const keep: number[] = [];
+    let t = profile.startTime;
+    for (let i = 0; i < profile.samples.length; i++) {
+      t += profile.timeDeltas[i] ?? 0;
+      const beforeEndMs = (profile.endTime - t) / 1000;
+      if (beforeEndMs <= window.fromEndMs && beforeEndMs >= window.toEndMs)
+        keep.push(profile.samples[i]!);
+    }
+    profile.samples = keep;
+  }
   const byId = new Map<number, ProfileNode>();
   const parent = new Map<number, number>();
   for (const n of profile.nodes) {
