@@ -37,6 +37,7 @@ export {
 } from './verify-signature.js';
 export { unrecognizedClient } from './sigv4-problems.js';
 export {
+  SigV4SigningKey,
   SigningKeyCache,
   defaultSigningKeyCache,
   deriveSigV4Key,

@@ -10,6 +10,7 @@
  * hashing the secret on every request.
  */
 
+import * as nodeCrypto from 'node:crypto';
 import { createECDH, createHmac, createPublicKey, type KeyObject } from 'node:crypto';
 import type { SigningCredential, SigningKeyCacheLike } from './sigv4-types.js';
 
@@ -29,6 +30,46 @@ export function deriveSigV4Key(
   const kRegion = hmac(kDate, region);
   const kService = hmac(kRegion, service);
   return hmac(kService, 'aws4_request');
+}
+
+/** One-shot hashing (Node ≥ 20.12), when present. */
+const oneShotHash: typeof nodeCrypto.hash | undefined =
+  typeof nodeCrypto.hash === 'function' ? nodeCrypto.hash : undefined;
+
+/**
+ * A derived SigV4 signing key, ready to sign. HMAC is computed from its definition (RFC 2104:
+ * H((K ⊕ opad) ‖ H((K ⊕ ipad) ‖ m))) with the padded keys precomputed, which costs two one-shot
+ * hashes instead of a `createHmac` set-up per request (about a third less CPU).
+ */
+export class SigV4SigningKey {
+  readonly key: Buffer;
+  readonly #innerPad: string;
+  readonly #outerPad: string;
+
+  constructor(key: Buffer) {
+    this.key = key;
+    const inner = Buffer.alloc(64, 0x36);
+    const outer = Buffer.alloc(64, 0x5c);
+    for (let i = 0; i < key.length; i++) {
+      inner[i]! ^= key[i]!;
+      outer[i]! ^= key[i]!;
+    }
+    this.#innerPad = inner.toString('latin1');
+    this.#outerPad = outer.toString('latin1');
+  }
+
+  /** Hex HMAC-SHA256 of an ASCII string to sign. */
+  sign(stringToSign: string): string {
+    if (oneShotHash === undefined) {
+      return createHmac('sha256', this.key).update(stringToSign, 'latin1').digest('hex');
+    }
+    const inner = oneShotHash(
+      'sha256',
+      Buffer.from(this.#innerPad + stringToSign, 'latin1'),
+      'binary', // = latin1: one char per digest byte
+    );
+    return oneShotHash('sha256', Buffer.from(this.#outerPad + inner, 'latin1'), 'hex');
+  }
 }
 
 /** n − 2 for the P-256 group order n (the KDF's rejection bound). */
@@ -105,7 +146,7 @@ class SigV4Entry {
     readonly date: string,
     readonly region: string,
     readonly service: string,
-    readonly key: Buffer,
+    readonly key: SigV4SigningKey,
   ) {}
 }
 
@@ -143,7 +184,12 @@ export class SigningKeyCache implements SigningKeyCacheLike {
   }
 
   /** The SigV4 signing key for `credential` and scope (date, region, service). */
-  sigV4Key(credential: SigningCredential, date: string, region: string, service: string): Buffer {
+  sigV4Key(
+    credential: SigningCredential,
+    date: string,
+    region: string,
+    service: string,
+  ): SigV4SigningKey {
     const secret = credential.secretAccessKey;
     let scopes = this.#v4.get(credential.accessKeyId);
     if (scopes !== undefined) {
@@ -159,7 +205,7 @@ export class SigningKeyCache implements SigningKeyCacheLike {
         }
       }
     }
-    const key = deriveSigV4Key(secret, date, region, service);
+    const key = new SigV4SigningKey(deriveSigV4Key(secret, date, region, service));
     const entry = new SigV4Entry(secret, date, region, service, key);
     if (scopes === undefined) {
       if (this.#v4.size >= this.maxEntries) {

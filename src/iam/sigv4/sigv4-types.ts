@@ -119,7 +119,7 @@ export interface SigningKeyCacheLike {
     date: string,
     region: string,
     service: string,
-  ): Uint8Array;
+  ): { sign(stringToSign: string): string };
   sigV4aPublicKey(credential: SigningCredential): KeyObject | undefined;
 }
 

@@ -4,7 +4,7 @@
  * every outcome is a `VerifyResult`.
  */
 
-import { createHmac, verify as cryptoVerify } from 'node:crypto';
+import { verify as cryptoVerify } from 'node:crypto';
 import { canonicalHeaders, hashCanonicalRequest } from './canonical-request.js';
 import { canonicalQueryString, canonicalUri } from './canonical-uri.js';
 import { SIGV4A_ALGORITHM, decodeQueryValue, singleHeader } from './parse-signature.js';
@@ -310,8 +310,7 @@ function matchesSigV4(
     parsed.credentialScope +
     '\n' +
     hashCanonicalRequest(canonicalRequest);
-  const signature = createHmac('sha256', key).update(stringToSign, 'latin1').digest('hex');
-  return equalsConstantTime(signature, parsed.signature);
+  return equalsConstantTime(key.sign(stringToSign), parsed.signature);
 }
 
 const HEX_BYTES = /^(?:[0-9a-fA-F]{2})+$/;
