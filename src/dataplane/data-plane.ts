@@ -30,10 +30,9 @@ import { ListenerSet, type ClientLimits, type ListenerState } from './listener-s
 import { silentLogger, type DataPlaneLogger } from './logger.js';
 import { RequestRecord, type RequestCompleteHook } from './request-record.js';
 import { normalizeRequestTarget } from './request-path.js';
-import type { MatchInput } from './rule-matcher.js';
+import { RouteDecision, routeRequest, type RouteAuth } from './route-decision.js';
 import type { SnapshotSource } from './snapshot-source.js';
 import type { TargetHealthView } from './target-health.js';
-import type { CompiledAction } from './target-picker.js';
 import { UpstreamPools } from './upstream-pools.js';
 
 /** Timeouts of the data plane, all in milliseconds. */
@@ -104,6 +103,7 @@ class DataPlaneImpl implements DataPlane {
   private current: CompiledSnapshot | undefined;
   /** The auth gate's state for `current` (AuthGate.prepare), swapped with it. */
   private currentAuth: unknown;
+  private routeAuth: RouteAuth | undefined;
   private readonly logger: DataPlaneLogger;
   private readonly source: SnapshotSource;
   private readonly health: HealthHooks | undefined;
@@ -247,6 +247,15 @@ class DataPlaneImpl implements DataPlane {
     for (const w of ready) w.resolve();
   }
 
+  /** The auth stage for the current snapshot, as `routeRequest` takes it (one object per swap). */
+  private auth(): RouteAuth {
+    const prepared = this.currentAuth;
+    let auth = this.routeAuth;
+    if (auth === undefined || auth.prepared !== prepared)
+      this.routeAuth = auth = { gate: this.authGate, prepared };
+    return auth;
+  }
+
   private warnOnce(key: string, message: string, fields?: Record<string, unknown>): void {
     if (this.warned.has(key)) return;
     this.warned.add(key);
@@ -309,82 +318,28 @@ class DataPlaneImpl implements DataPlane {
       return reply(res, 400, R.badRequest.body, 'ClientProtocolError', true);
     url = normalized;
 
-    // Route: ingress address → VPC → Host → service → port → listener.
-    const compiled = this.current;
-    const vpc = compiled?.vpcsByAddress.get(l.address);
-    if (vpc === undefined) return reply(res, 404, R.unknownService.body, undefined);
-    if (record !== null) {
-      record.sourceVpcId = vpc.vpcId;
-      record.sourceVpcArn = vpc.sourceVpcArn;
-    }
-    const binding = vpc.hosts.get(hostName(headers.host));
-    if (binding === undefined) return reply(res, 404, R.unknownService.body, undefined);
-    if (record !== null) {
-      record.serviceArn = binding.serviceArn;
-      record.serviceNetworkArn = binding.serviceNetworkArn;
-    }
-    const listener = binding.listeners.get(l.port);
-    if (listener === undefined) return reply(res, 404, R.noListener.body, undefined);
-    if (binding.idleTimeoutMs !== this.limits.keepAliveTimeoutMs) {
+    // Route → authenticate/authorize → select target (route-decision.ts, shared with fast-path/).
+    const d = new RouteDecision();
+    routeRequest(
+      d,
+      this.current,
+      this.auth(),
+      this.healthView,
+      l,
+      headers.host,
+      method,
+      url,
+      req,
+      record,
+    );
+    const binding = d.binding;
+    if (binding !== null && binding.idleTimeoutMs !== this.limits.keepAliveTimeoutMs) {
       res.idleTimeoutMs = binding.idleTimeoutMs;
       res.on('finish', onResponseFinish);
     }
-    if (record !== null) record.listenerId = listener.id;
-
-    let action: CompiledAction = listener.defaultAction;
-    const rules = listener.rules;
-    if (rules.length > 0) {
-      const q = url.indexOf('?');
-      const path = q < 0 ? url : url.slice(0, q);
-      const input: MatchInput = {
-        method,
-        path,
-        lowerPath: listener.needsLowerPath ? path.toLowerCase() : '',
-        headers,
-      };
-      for (let i = 0; i < rules.length; i++) {
-        const rule = rules[i]!;
-        if (rule.match.matches(input)) {
-          action = rule.action;
-          break;
-        }
-      }
-    }
-
-    // Authenticate + authorize (skipped entirely when both auth types are NONE).
-    let identityHeaders: readonly string[] | undefined;
-    if (binding.authRequired) {
-      const q = url.indexOf('?');
-      const decision = this.authGate.check({
-        binding,
-        sourceVpcId: vpc.vpcId,
-        request: req,
-        port: l.port,
-        path: q < 0 ? url : url.slice(0, q),
-        prepared: this.currentAuth,
-      });
-      if (record !== null) {
-        record.resolvedUser = decision.resolvedUser ?? null;
-        record.auth = decision.detail;
-      }
-      if (!decision.allow) {
-        if (record !== null) record.authDeniedReason = decision.authDeniedReason;
-        return reply(res, decision.status, decision.message, 'ClientAccessDenied');
-      }
-      identityHeaders = decision.identityHeaders;
-    }
-
-    if (action.kind === 'fixed') return reply(res, action.statusCode, action.body, undefined);
-
-    // Select target group by weight, then target by round robin.
-    const choice = action.pick();
-    if (choice === undefined) return reply(res, 503, R.noHealthyTarget.body, undefined);
-    const group = choice.group;
-    if (record !== null) record.targetGroupArn = group.arn;
-    const target = group.select(this.healthView);
-    if (target === undefined || target.pool === undefined)
-      return reply(res, 503, R.noHealthyTarget.body, undefined);
-    if (record !== null) record.targetIpPort = target.ipPort;
+    const { vpc, choice, target, identityHeaders } = d;
+    if (target?.pool === undefined || vpc === null || choice === null || binding === null)
+      return reply(res, d.status, d.body, d.reason, d.close);
 
     // Headers toward the target (spec §3.1): drop hop-by-hop and forgeable ones, add ours.
     const raw = req.rawHeaders;
@@ -495,21 +450,5 @@ class DataPlaneImpl implements DataPlane {
   }
 }
 
-/** The host name of a `Host` header: port removed, lower-cased (spec §7.2 step 1). */
-export function hostName(host: string | undefined): string {
-  if (host === undefined) return '';
-  let end = host.length;
-  if (host.charCodeAt(0) === 91 /* '[' */) {
-    const close = host.indexOf(']');
-    return (close < 0 ? host : host.slice(0, close + 1)).toLowerCase();
-  }
-  const colon = host.lastIndexOf(':');
-  if (colon >= 0) end = colon;
-  const name = end === host.length ? host : host.slice(0, end);
-  // Fast path: names are usually lower case already.
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c >= 65 && c <= 90) return name.toLowerCase();
-  }
-  return name;
-}
+/** The host name of a `Host` header (moved to route-decision.ts; kept exported here). */
+export { hostName } from './route-decision.js';
