@@ -6,11 +6,13 @@
  * as Prometheus text (spec §4.2), and metered usage (GetUsage) compared with the traffic sent.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -39,6 +41,8 @@ import { defaultVpcId, uniqueName } from '../support/sdk-helpers.js';
 import { startTrellis, type TrellisProcess } from '../support/trellis-process.js';
 import { parsePrometheusText } from './support/prometheus-text.js';
 
+const run = promisify(execFile);
+const ROOT = resolve(import.meta.dirname, '../..');
 const ingress = randomLoopback();
 const port = randomPort();
 const suffix = Math.random().toString(36).slice(2, 8);
@@ -586,5 +590,53 @@ describe('metrics and usage', () => {
     const totals = usage!.totals as { serviceHours: number; estimatedCharge: number };
     assert.ok(totals.serviceHours > 0 && totals.serviceHours < 0.1);
     assert.ok(totals.estimatedCharge > 0);
+  });
+});
+
+describe('CLI', () => {
+  const trellis = (...args: string[]): Promise<{ stdout: string; stderr: string }> =>
+    run(process.execPath, [join(ROOT, 'bin/trellis.js'), ...args], {
+      env: { ...process.env, TRELLIS_DATA_DIR: '', AWS_ACCESS_KEY_ID: '', AWS_PROFILE: '' },
+    });
+
+  test('trellis usage prints the metered rows and the estimated charge', async () => {
+    const { stdout } = await trellis('usage', '--data-dir', dataDir, '--service', svcA.id);
+    assert.match(stdout, new RegExp(svcA.id));
+    assert.match(
+      stdout,
+      /Total: \d+ requests, [\d.]+ GB, [\d.]+ service-hours, estimated \$[\d.]+/,
+    );
+    const json = await trellis('usage', '--data-dir', dataDir, '--service', svcA.id, '-o', 'json');
+    const report = JSON.parse(json.stdout) as { items: { serviceId: string; requests: number }[] };
+    assert.ok(report.items.length >= 1 && report.items.every((i) => i.serviceId === svcA.id));
+  });
+
+  test('trellis logs tail prints records of a group, filtered', async () => {
+    const id = (await call(svcA.dnsName, { path: '/tail-me' })).headers[
+      'x-amzn-requestid'
+    ] as string;
+    await recordFor(SVC_GROUP, id);
+    const { stdout } = await trellis(
+      'logs',
+      'tail',
+      SVC_GROUP,
+      '--data-dir',
+      dataDir,
+      '--filter',
+      id,
+    );
+    const lines = stdout.trim().split('\n');
+    assert.equal(lines.length, 1);
+    assert.equal((JSON.parse(lines[0]!) as LogRecord).requestId, id);
+    const all = await trellis(
+      'logs',
+      'tail',
+      logGroupArn(SVC_GROUP),
+      '--data-dir',
+      dataDir,
+      '-n',
+      '3',
+    );
+    assert.equal(all.stdout.trim().split('\n').length, 3);
   });
 });
