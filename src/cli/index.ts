@@ -1,17 +1,16 @@
 import type { Command } from 'commander';
 import type { CliCommand, CliRuntime } from './cli-command.js';
 import { associationCommands } from './association-commands.js';
+import { registerAuthCommands } from './auth-commands.js';
 import { authPolicyCommands } from './auth-policy-commands.js';
 import { registerIamCommands } from './iam-commands.js';
 import { instanceCommands, loadBalancerCommands, vpcCommands } from './inventory-commands.js';
 import { listenerCommands } from './listener-commands.js';
-import { logsCommands } from './logs-commands.js';
 import { ruleCommands } from './rule-commands.js';
 import { serviceCommands } from './service-commands.js';
 import { serviceNetworkCommands } from './service-network-commands.js';
 import { targetCommands } from './target-commands.js';
 import { targetGroupCommands } from './target-group-commands.js';
-import { usageCommands } from './usage-commands.js';
 
 /**
  * Adds the API client commands (`service-network`, `service`, …) to the `trellis` program.
@@ -33,8 +32,7 @@ export function registerCliCommands(program: Command, runtime?: CliRuntime): voi
   add(vpcCommands());
   add(instanceCommands());
   add(loadBalancerCommands());
-  add(usageCommands());
-  add(logsCommands());
   // Other command groups (e.g. `iam`) are added below.
   registerIamCommands(program);
+  registerAuthCommands(program, runtime);
 }

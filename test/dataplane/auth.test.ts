@@ -6,7 +6,9 @@
  * `vpc-lattice-svcs`, `x-amz-content-sha256: UNSIGNED-PAYLOAD`, path encoded once).
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import {
@@ -47,6 +49,8 @@ import { defaultVpcId, uniqueName } from '../support/sdk-helpers.js';
 import { signedFetch } from '../support/signed-fetch.js';
 import { startTrellis, type Credentials, type TrellisProcess } from '../support/trellis-process.js';
 
+const ROOT = resolve(import.meta.dirname, '../..');
+const run = promisify(execFile);
 const ingress = randomLoopback();
 const port = randomPort();
 let proc: TrellisProcess;
@@ -592,5 +596,94 @@ describe('SimulateAuth (POST /_trellis/auth/simulate) decides as the data plane 
       path: '/a/../admin',
     });
     assert.equal(status, 400);
+  });
+});
+
+describe('CLI: trellis auth simulate and trellis curl', () => {
+  const trellis = async (
+    ...args: string[]
+  ): Promise<{ code: number; stdout: string; stderr: string }> => {
+    try {
+      const { stdout, stderr } = await run(
+        process.execPath,
+        [join(ROOT, 'bin/trellis.js'), ...args, '--data-dir', proc.dataDir],
+        {
+          env: {
+            ...process.env,
+            AWS_ACCESS_KEY_ID: '',
+            AWS_SECRET_ACCESS_KEY: '',
+            AWS_PROFILE: '',
+          },
+        },
+      );
+      return { code: 0, stdout, stderr };
+    } catch (err) {
+      const e = err as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
+  };
+
+  test('auth simulate explains an allow and a deny', async () => {
+    const allow = await trellis(
+      'auth',
+      'simulate',
+      '--principal',
+      roleArn,
+      '--service',
+      svc.inventory!.id,
+      '--method',
+      'GET',
+      '--path',
+      '/stock',
+    );
+    assert.equal(allow.code, 0, allow.stderr);
+    assert.match(allow.stdout, /^Decision: ALLOW/);
+    assert.match(allow.stdout, /Target receives x-amzn-lattice-identity: Principal=arn:aws:sts::/);
+    const deny = await trellis(
+      'auth',
+      'simulate',
+      '--principal',
+      'anonymous',
+      '--service',
+      svc.open!.id,
+      '--path',
+      '/x',
+      '--header',
+      'x-debug=on',
+      '-o',
+      'json',
+    );
+    assert.equal(deny.code, 0, deny.stderr);
+    const out = JSON.parse(deny.stdout) as { decision: string; authDeniedReason: string };
+    assert.equal(out.decision, 'DENY');
+    assert.equal(out.authDeniedReason, 'Service');
+  });
+
+  test('curl --role signs with a session of the role; -i prints status and headers', async () => {
+    const url = `http://${svc.inventory!.host}:${port}/stock`;
+    const ok = await trellis('curl', '-i', '--role', 'Order', '--connect-to', ingress, url);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /^HTTP\/1\.1 200 OK\n/);
+    const echoed = JSON.parse(ok.stdout.slice(ok.stdout.indexOf('\n\n') + 2)) as {
+      headers: Record<string, string>;
+    };
+    assert.match(echoed.headers['x-amzn-lattice-identity']!, /assumed-role\/Order\/trellis-curl/);
+    const denied = await trellis(
+      'curl',
+      '-f',
+      '-X',
+      'POST',
+      '--role',
+      'Order',
+      '--connect-to',
+      ingress,
+      url,
+    );
+    assert.equal(denied.code, 22);
+    assert.match(denied.stderr, /403 Forbidden/);
+    assert.match(
+      denied.stdout,
+      /^AccessDeniedException: User: arn:aws:sts::\d+:assumed-role\/Order\/trellis-curl/,
+    );
   });
 });
