@@ -6,11 +6,13 @@ import { authPolicyCommands } from './auth-policy-commands.js';
 import { registerIamCommands } from './iam-commands.js';
 import { instanceCommands, loadBalancerCommands, vpcCommands } from './inventory-commands.js';
 import { listenerCommands } from './listener-commands.js';
+import { logsCommands } from './logs-commands.js';
 import { ruleCommands } from './rule-commands.js';
 import { serviceCommands } from './service-commands.js';
 import { serviceNetworkCommands } from './service-network-commands.js';
 import { targetCommands } from './target-commands.js';
 import { targetGroupCommands } from './target-group-commands.js';
+import { usageCommands } from './usage-commands.js';
 
 /**
  * Adds the API client commands (`service-network`, `service`, …) to the `trellis` program.
@@ -32,6 +34,8 @@ export function registerCliCommands(program: Command, runtime?: CliRuntime): voi
   add(vpcCommands());
   add(instanceCommands());
   add(loadBalancerCommands());
+  add(usageCommands());
+  add(logsCommands());
   // Other command groups (e.g. `iam`) are added below.
   registerIamCommands(program);
   registerAuthCommands(program, runtime);
