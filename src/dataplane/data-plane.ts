@@ -335,6 +335,9 @@ class DataPlaneImpl implements DataPlane {
     const binding = d.binding;
     if (binding !== null && binding.idleTimeoutMs !== this.limits.keepAliveTimeoutMs) {
       res.idleTimeoutMs = binding.idleTimeoutMs;
+      // Advertise the service's timeout in `Keep-Alive: timeout=N` too (Node writes it from this
+      // field), or clients that honour the hint (undici) close after the server-wide 60 s.
+      (res as unknown as { _keepAliveTimeout: number })._keepAliveTimeout = binding.idleTimeoutMs;
       res.on('finish', onResponseFinish);
     }
     const { vpc, choice, target, identityHeaders } = d;

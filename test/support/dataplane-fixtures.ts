@@ -304,7 +304,7 @@ export async function createService(
 ): Promise<ServiceInfo> {
   const svc = await client.send(
     new CreateServiceCommand({
-      name: uniqueName(options.stem ?? 'svc'),
+      name: uniqueName(options.stem ?? 'service'),
       ...(options.customDomainName ? { customDomainName: options.customDomainName } : {}),
       ...(options.idleTimeoutSeconds ? { idleTimeoutSeconds: options.idleTimeoutSeconds } : {}),
     }),

@@ -93,7 +93,17 @@ export async function startTrellis(options: StartOptions = {}): Promise<TrellisP
     }
     await new Promise((r) => setTimeout(r, 25));
   }
-  const info = JSON.parse(readFileSync(runtime, 'utf8')) as { apiEndpoint: string };
+  // The file may be seen between its creation and its write (writeFileSync is not atomic): poll
+  // until it parses.
+  let info: { apiEndpoint: string } | undefined;
+  while (info === undefined) {
+    try {
+      info = JSON.parse(readFileSync(runtime, 'utf8')) as { apiEndpoint: string };
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
   const credentials = readCredentialsFile(join(dataDir, 'credentials'));
   const proc: TrellisProcess = {
     endpoint: info.apiEndpoint,
