@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { IncomingMessage } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4a } from '@aws-sdk/signature-v4a';
@@ -7,6 +8,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { AccessKey } from '../model/iam-types.js';
 import { createSigV4AuthGate } from './sigv4-auth-gate.js';
 import { compileAuth } from './compile-auth.js';
+import { ServiceBinding } from './compile-snapshot.js';
 import { startPlane, type Plane } from './test-support/harness.js';
 import {
   randomLoopback,
@@ -557,5 +559,67 @@ describe('SigV4 auth gate (hand-built snapshot, in-process data plane)', () => {
     assert.equal(auth.identities.get(ORDER.accessKeyId)?.policies.length, 1);
     assert.ok(auth.resources.get(inventory)?.policy);
     assert.equal(auth.vpcOwners.size, 1);
+  });
+});
+
+describe('SigV4 auth gate, direct checks', () => {
+  const b = new SnapshotBuilder();
+  const vpc = b.vpc(['127.0.0.1']);
+  const net = b.network('NONE');
+  const svc = b.service({ authType: 'AWS_IAM' });
+  b.associateVpc(net, vpc);
+  b.associateService(net, svc);
+  const host = b.hostOf(svc);
+  b.s.accessKeys.push({
+    accessKeyId: ROOT.accessKeyId,
+    secretAccessKey: ROOT.secretAccessKey,
+    status: 'Inactive',
+    accountId: ACCOUNT,
+    principalArn: `arn:aws:iam::${ACCOUNT}:root`,
+    createdAt: NOW,
+  });
+  const snapshot = b.build();
+  const binding = new ServiceBinding(
+    snapshot.services[0]!,
+    snapshot.serviceNetworks[0]!,
+    new Map(),
+  );
+  const gate = createSigV4AuthGate({ region: 'us-west-2' });
+  const prepared = gate.prepare!(snapshot);
+  const request = (headers: Record<string, string>, url = '/x') =>
+    ({
+      method: 'GET',
+      url,
+      headers,
+      socket: { remoteAddress: '127.0.0.1', localPort: 80 },
+    }) as unknown as IncomingMessage;
+
+  it('AWS_IAM service without an auth policy: everything denied (spec §2.1)', () => {
+    const d = gate.check({ binding, sourceVpcId: vpc, request: request({ host }), prepared });
+    assert.equal(d.allow, false);
+    assert.equal(!d.allow && d.authDeniedReason, 'Service');
+    assert.equal(!d.allow && d.detail?.deniedBy, 'Service: no policy attached');
+  });
+
+  it('an inactive key is refused as unrecognized', async () => {
+    const s = await sign(host, { creds: ROOT, path: '/x' });
+    const d = gate.check({ binding, sourceVpcId: vpc, request: request(s.headers), prepared });
+    assert.equal(d.allow, false);
+    assert.match(!d.allow ? d.message : '', /^UnrecognizedClientException/);
+  });
+
+  it('without a prepared index nothing behind AWS_IAM opens', () => {
+    const d = gate.check({ binding, sourceVpcId: vpc, request: request({ host }) });
+    assert.equal(d.allow, false);
+  });
+
+  it('a Bearer Authorization header is not a signature: anonymous', () => {
+    const d = gate.check({
+      binding,
+      sourceVpcId: vpc,
+      request: request({ host, authorization: 'Bearer abc' }),
+      prepared,
+    });
+    assert.equal(!d.allow && d.resolvedUser, 'Anonymous');
   });
 });
