@@ -34,6 +34,7 @@ import { RouteDecision, routeRequest, type RouteAuth } from './route-decision.js
 import type { SnapshotSource } from './snapshot-source.js';
 import type { TargetHealthView } from './target-health.js';
 import { UpstreamPools } from './upstream-pools.js';
+import { newTraceparent } from '../observability/trace-context.js';
 
 /** Timeouts of the data plane, all in milliseconds. */
 export interface DataPlaneTimeouts {
@@ -380,6 +381,8 @@ class DataPlaneImpl implements DataPlane {
       res.requestId,
     );
     if (identityHeaders !== undefined) out.push(...identityHeaders); // spec §3.1
+    // W3C trace context: a client's traceparent passes unchanged; one is created if absent.
+    if (headers.traceparent === undefined) out.push('traceparent', newTraceparent());
 
     const exchange = new Exchange(req, res);
     res.exchange = exchange;

@@ -7,3 +7,4 @@ export * from './metrics.js';
 export * from './monitoring.js';
 export * from './usage-meter.js';
 export { s3ObjectKey } from './s3-destination.js';
+export * from './trace-context.js';

@@ -351,6 +351,20 @@ describe('access-log records (spec §4.1)', () => {
     assert.equal((await recordFor(SVC_GROUP, id)).requestId, id);
   });
 
+  test('W3C traceparent: passed to the target unchanged, created when absent', async () => {
+    const given = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const a = await call(svcA.dnsName, { path: '/traced', headers: { traceparent: given } });
+    const b = await call(svcA.dnsName, { path: '/untraced' });
+    const seenA = upA.requests.find(
+      (r) => r.headers['x-amzn-requestid'] === a.headers['x-amzn-requestid'],
+    );
+    const seenB = upA.requests.find(
+      (r) => r.headers['x-amzn-requestid'] === b.headers['x-amzn-requestid'],
+    );
+    assert.equal(seenA?.headers.traceparent, given);
+    assert.match(String(seenB?.headers.traceparent), /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  });
+
   test('404 unknown service: logged to the network of the client VPC', async () => {
     const a = await call(`nothing-${suffix}.example`);
     assert.equal(a.status, 404);
@@ -560,8 +574,10 @@ describe('metrics and usage', () => {
         assert.equal(res.status, 200, JSON.stringify(res.body));
         const items = res.body!.items as { requests: number; bytesProcessed: number }[];
         const total = items.reduce((n, i) => n + i.requests, 0);
-        // waitForAnswer's probes count too: at least `sent` more than those.
-        return total >= sent + 1 ? res.body! : undefined;
+        // waitForAnswer's probes count too (≥ 1 more than `sent`); usage and the log group are
+        // flushed by separate timers, so wait until both hold the same requests.
+        const logged = readGroup(NET_GROUP).filter((r) => r.serviceArn === svc.arn).length;
+        return total >= sent + 1 && total === logged ? res.body! : undefined;
       },
       { timeoutMs: 5_000, message: 'usage recorded' },
     );
@@ -628,6 +644,10 @@ describe('CLI', () => {
     const lines = stdout.trim().split('\n');
     assert.equal(lines.length, 1);
     assert.equal((JSON.parse(lines[0]!) as LogRecord).requestId, id);
+    for (let i = 0; i < 3; i++) {
+      const more = (await call(svcA.dnsName)).headers['x-amzn-requestid'] as string;
+      await recordFor(SVC_GROUP, more);
+    }
     const all = await trellis(
       'logs',
       'tail',
