@@ -138,7 +138,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       const input: OperationInput = {
         params: match.params,
         query: new URLSearchParams(rawQuery),
-        body: parseJsonBody(body),
+        body: op.raw ? {} : parseJsonBody(body),
       };
       validateMembers(op, input);
       await options.authorizer?.authorize(
@@ -146,6 +146,10 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
         op.action ?? `vpc-lattice:${op.name}`,
         resourceForAuthorization(input),
       );
+      if (op.raw) {
+        const scope: OperationScope = { ctx: options.ctx, caller, reader: options.store.reader };
+        return await op.raw(scope, { ...input, rawBody: body }, res);
+      }
       const output = await runOperation(op, caller, input);
       if (op.successStatus === 204 || output === undefined) {
         res.statusCode = op.successStatus;

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { OperationScope, WriteScope } from '../manager/manager-context.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -38,6 +39,17 @@ export interface RestOperation {
     scope: OperationScope & Partial<WriteScope>,
     input: OperationInput,
   ): Promise<OperationOutput>;
+  /**
+   * Set for operations whose body is not a JSON object and whose answer is not one (Lambda
+   * Invoke: raw payload in, raw payload and headers out). Runs instead of `handler`, outside any
+   * store transaction (an invocation may take minutes and may call back into the API), and writes
+   * the response itself; `input.body` is then `{}`.
+   */
+  raw?(
+    scope: OperationScope,
+    input: OperationInput & { rawBody: Buffer },
+    res: ServerResponse,
+  ): Promise<void>;
 }
 
 /** Narrows the scope of a write operation (the API runs every non-GET operation in a transaction). */

@@ -3,6 +3,7 @@ import type { Settings } from '../config/settings.js';
 import { createDataPlane, type DataPlane, type TargetHealthReport } from '../dataplane/index.js';
 import { createHealthChecker, type HealthChecker } from '../dataplane/health-checker.js';
 import { createSigV4AuthGate } from '../dataplane/sigv4-auth-gate.js';
+import type { FunctionInvoker } from '../dataplane/function-invoker.js';
 import type { SnapshotBuilder } from '../snapshot/snapshot-builder.js';
 import type { Store } from '../store/store.js';
 
@@ -21,6 +22,8 @@ export async function startDataPlane(deps: {
   store: Store;
   snapshots: SnapshotBuilder;
   log: Logger;
+  /** Runs LAMBDA targets' functions (the function runner). */
+  functions?: FunctionInvoker;
 }): Promise<RunningDataPlane> {
   const { store, log } = deps;
   const dpLog = log.child({ part: 'dataplane' });
@@ -56,6 +59,7 @@ export async function startDataPlane(deps: {
     logger,
     health: healthChecker,
     authGate: createSigV4AuthGate({ region: deps.settings.region }),
+    ...(deps.functions !== undefined ? { functions: deps.functions } : {}),
   });
   let started = false;
   try {

@@ -18,6 +18,9 @@ import type { ManagerContext } from '../manager/manager-context.js';
 import { createSnapshotBuilder } from '../snapshot/snapshot-builder.js';
 import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
 import { startDataPlane, type RunningDataPlane } from './dataplane-wiring.js';
+import { functionSettingsFromEnv } from '../config/function-settings.js';
+import { lambdaOperations } from '../api/operations/lambda-operations.js';
+import { startFunctions } from './functions-wiring.js';
 
 /** What a running `trellis up` exposes to its caller (the CLI command, tests). */
 export interface RunningTrellis {
@@ -105,9 +108,27 @@ export async function up(
     });
     stops.push(() => monitoring.stop());
 
+    // Functions get AWS_ENDPOINT_URL once the API listens (set below).
+    const functionsEndpoint: { url?: string } = {};
+    const functions = await startFunctions({
+      dataDir,
+      settings: functionSettingsFromEnv(process.env),
+      store,
+      ctx,
+      log,
+      endpointUrl: () => functionsEndpoint.url,
+    });
+    stops.push(() => functions.stop());
+
     let dataPlane: RunningDataPlane | undefined;
     if (settings.dataplane) {
-      dataPlane = await startDataPlane({ settings, store, snapshots, log });
+      dataPlane = await startDataPlane({
+        settings,
+        store,
+        snapshots,
+        log,
+        functions: functions.runner,
+      });
       stops.push(() => dataPlane!.stop());
       dataPlane.dataPlane.onRequestComplete = monitoring.hook;
     }
@@ -118,7 +139,11 @@ export async function up(
       ctx,
       authorizer: iam.authorizer,
       queryServices: iam.queryServices,
-      operations: [...LATTICE_OPERATIONS, ...trellisOperations],
+      operations: [
+        ...LATTICE_OPERATIONS,
+        ...trellisOperations,
+        ...lambdaOperations(functions.config),
+      ],
       authenticator: createSigV4Authenticator({ store, region: settings.region }),
       publicRoutes: monitoring.publicRoutes,
       logger: log,
@@ -127,6 +152,7 @@ export async function up(
     stops.push(() => api.stop());
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const apiEndpoint = `http://${host}:${address.port}`;
+    functionsEndpoint.url = apiEndpoint;
 
     writeFileSync(
       runtimeFile(dataDir),

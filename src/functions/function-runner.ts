@@ -5,6 +5,7 @@ import { join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   functionNameOf,
+  unqualifiedFunctionArn,
   type FunctionDefinition,
   type FunctionInvokeOptions,
   type FunctionInvokeResult,
@@ -79,8 +80,8 @@ export interface FunctionRunner {
   ): Promise<FunctionInvokeResult>;
   /** Path of a function's log file. */
   logFile(name: string): string;
-  /** Live workers of a local function (0 when unknown). */
-  workerCount(name: string): number;
+  /** Live workers of a local function, by name or ARN (0 when unknown). */
+  workerCount(nameOrArn: string): number;
 }
 
 const MODULE_EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts'];
@@ -168,12 +169,22 @@ class Runner implements FunctionRunner {
     return join(this.logDir, `${name}.log`);
   }
 
-  workerCount(name: string): number {
-    return this.pools.get(functionNameOf(name))?.size ?? 0;
+  workerCount(nameOrArn: string): number {
+    const key = this.keyOf(nameOrArn);
+    return key === undefined ? 0 : (this.pools.get(key)?.size ?? 0);
+  }
+
+  /** Pools and definitions are keyed by unqualified ARN; a bare name finds the first match. */
+  private keyOf(nameOrArn: string): string | undefined {
+    const arn = unqualifiedFunctionArn(nameOrArn);
+    if (arn !== undefined) return arn;
+    const name = functionNameOf(nameOrArn);
+    for (const def of this.defs.values()) if (def.functionName === name) return def.functionArn;
+    return undefined;
   }
 
   register(def: FunctionDefinition): void {
-    this.defs.set(def.functionName, def);
+    this.defs.set(def.functionArn, def);
   }
 
   async deploy(def: FunctionDefinition): Promise<DeployResult> {
@@ -185,18 +196,19 @@ class Runner implements FunctionRunner {
       await pool.stop();
       return { ok: false, ...failure };
     }
-    const old = this.pools.get(def.functionName);
-    this.pools.set(def.functionName, pool);
-    this.defs.set(def.functionName, def);
+    const old = this.pools.get(def.functionArn);
+    this.pools.set(def.functionArn, pool);
+    this.defs.set(def.functionArn, def);
     if (old !== undefined) void old.stop();
     return { ok: true };
   }
 
   async remove(nameOrArn: string): Promise<void> {
-    const name = functionNameOf(nameOrArn);
-    this.defs.delete(name);
-    const pool = this.pools.get(name);
-    this.pools.delete(name);
+    const key = this.keyOf(nameOrArn);
+    if (key === undefined) return;
+    this.defs.delete(key);
+    const pool = this.pools.get(key);
+    this.pools.delete(key);
     await pool?.stop();
   }
 
@@ -217,9 +229,10 @@ class Runner implements FunctionRunner {
         },
         timeoutMs: options.timeoutMs ?? 900_000,
       });
-    let pool = this.pools.get(name);
+    const key = this.keyOf(nameOrArn);
+    let pool = key === undefined ? undefined : this.pools.get(key);
     if (pool === undefined) {
-      const def = this.defs.get(name);
+      const def = key === undefined ? undefined : this.defs.get(key);
       if (def === undefined)
         return Promise.resolve({
           status: 'not-found',
@@ -233,7 +246,7 @@ class Runner implements FunctionRunner {
           payload: JSON.stringify({ ...plan, trace: [] }),
         });
       pool = this.createPool(def, plan);
-      this.pools.set(name, pool);
+      this.pools.set(def.functionArn, pool);
     }
     return pool.invoke(payload, requestId, options.timeoutMs);
   }

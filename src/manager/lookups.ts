@@ -25,6 +25,8 @@ export const RESOURCE_TYPE: Record<ResourceKind, string> = {
   'iam-user': 'USER',
   'iam-role': 'ROLE',
   'access-key': 'ACCESS_KEY',
+  certificate: 'CERTIFICATE',
+  function: 'FUNCTION',
 };
 
 const LABEL: Partial<Record<ResourceKind, string>> = {

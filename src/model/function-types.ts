@@ -86,3 +86,10 @@ export function functionNameOf(nameOrArn: string): string {
   if (partial) return partial[1]!;
   return nameOrArn;
 }
+
+/** A function ARN without its qualifier (`:$LATEST`, version or alias); undefined if not an ARN. */
+export function unqualifiedFunctionArn(arn: string): string | undefined {
+  const m =
+    /^(arn:[a-z0-9-]+:lambda:[a-z0-9-]+:\d{12}:function:[a-zA-Z0-9_-]{1,64})(?::[^:]+)?$/.exec(arn);
+  return m?.[1];
+}

@@ -21,6 +21,8 @@ export const RESOURCE_KINDS = [
   'iam-user',
   'iam-role',
   'access-key',
+  'certificate',
+  'function',
 ] as const;
 
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];
