@@ -80,6 +80,9 @@ class WorkerSlot {
     this.loaded = new Promise((r) => (this.resolveLoaded = r));
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
+      // Not the parent's flags: a `--import tsx` inherited by every worker doubles a cold start;
+      // TypeScript handlers load through tsx's `tsImport` instead (worker-source.ts).
+      execArgv: [],
       workerData: {
         ...deps.plan,
         handler: def.handler,
