@@ -21,6 +21,7 @@ import {
   ListTargetsCommand,
   VPCLatticeClient,
 } from '@aws-sdk/client-vpc-lattice';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -147,6 +148,21 @@ async function startMeasured(dataDir: string, env: Record<string, string>): Prom
   };
 }
 
+/** Spawn → exit of a Node process that only imports `src/bin/up.ts` through tsx (module load). */
+function moduleLoadMs(): number {
+  const t0 = Date.now();
+  spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--input-type=module', '-e', "await import('./src/bin/up.ts')"],
+    {
+      cwd: ROOT,
+      stdio: 'ignore',
+      timeout: 120_000,
+    },
+  );
+  return Date.now() - t0;
+}
+
 /** `count` sequential calls; returns latencies (ms) after `warmup` discarded calls. */
 async function sequential(
   count: number,
@@ -211,6 +227,7 @@ export async function run(): Promise<BenchResult> {
     // Start-to-serving, interleaved empty/seeded.
     const servingSeeded: number[] = [];
     const servingEmpty: number[] = [];
+    const loads: number[] = [];
     let lastSeededStages: Record<string, number> = {};
     for (let i = 0; i < starts; i++) {
       const e = await startMeasured(emptyDir, env);
@@ -219,6 +236,7 @@ export async function run(): Promise<BenchResult> {
       const s = await startMeasured(seeded.dataDir, env);
       await s.stop();
       servingSeeded.push(s.servingMs);
+      loads.push(moduleLoadMs());
       lastSeededStages = s.stages;
       const line = `start ${i + 1}: empty ${e.servingMs} ms (first snapshot applied at ${e.stages.firstSnapshotApplied ?? '?'} ms); seeded ${s.servingMs} ms (first snapshot applied at ${s.stages.firstSnapshotApplied ?? '?'} ms, API serving at ${s.stages.apiServing ?? '?'} ms)`;
       details.push(line);

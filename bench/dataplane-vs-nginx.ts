@@ -255,7 +255,7 @@ export async function run(): Promise<BenchResult> {
     });
     stops.push(() => large.proc.stop());
     details.push(
-      `large Trellis: seeded store with ${SEED.services} services (each associated, with a listener) and ${SEED.targetGroups * SEED.targetsPerGroup} targets in ${SEED.targetGroups} unused target groups${seeded.cached ? ' (cached seed)' : ''}`,
+      `large Trellis: seeded store with ${SEED.services} services (each associated with the service network) and ${SEED.targetGroups * SEED.targetsPerGroup} targets in ${SEED.targetGroups} unused target groups${seeded.cached ? ' (cached seed)' : ''}`,
     );
     const health = await waitHealthy(small.client, small.chain.targetGroupId);
     details.push(`target health (small): ${health}`);
