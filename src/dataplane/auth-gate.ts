@@ -7,6 +7,11 @@ import type { ServiceBinding } from './compile-snapshot.js';
 export interface AuthGateInput {
   binding: ServiceBinding;
   sourceVpcId: string;
+  /**
+   * The request as received. `url` must be the request target exactly as on the wire (not
+   * normalised): SigV4 signs the path as the client sent it (spec §2.2); the normalised path the
+   * policy sees is `path`.
+   */
   request: IncomingMessage;
   /** Listener port the request arrived on. */
   port?: number;

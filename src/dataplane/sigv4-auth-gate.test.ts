@@ -5,10 +5,12 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4a } from '@aws-sdk/signature-v4a';
 import { HttpRequest } from '@smithy/core/protocols';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { formatIdentityHeader, formatIdentityTagsHeader } from '../iam/lattice-identity.js';
 import type { AccessKey } from '../model/iam-types.js';
 import { createSigV4AuthGate } from './sigv4-auth-gate.js';
 import { compileAuth } from './compile-auth.js';
 import { ServiceBinding } from './compile-snapshot.js';
+import { parseMapHeader } from './lambda-event.js';
 import { startPlane, type Plane } from './test-support/harness.js';
 import {
   randomLoopback,
@@ -621,5 +623,33 @@ describe('SigV4 auth gate, direct checks', () => {
       prepared,
     });
     assert.equal(!d.allow && d.resolvedUser, 'Anonymous');
+  });
+});
+
+describe('identity headers round-trip through the map-header parser (spec §3.1, §3.3)', () => {
+  it('principal, org, session name and tags with semicolons', () => {
+    const principal = {
+      arn: SESSION_ARN,
+      accountId: ACCOUNT,
+      type: 'AssumedRole' as const,
+      roleArn: ROLE_ARN,
+      sessionName: 'order-1',
+      orgId: 'o-abc123',
+      orgPaths: ['o-abc123/r-ab12/ou-ab12-11111111/'],
+      tags: { team: 'orders', note: 'a;b=c' },
+    };
+    const identity = parseMapHeader(formatIdentityHeader(principal));
+    assert.deepEqual(Object.fromEntries(identity), {
+      Principal: SESSION_ARN,
+      PrincipalOrgID: 'o-abc123',
+      PrincipalOrgPath: 'o-abc123/r-ab12/ou-ab12-11111111/',
+      SessionName: 'order-1',
+      Type: 'AWS_IAM',
+    });
+    const tags = parseMapHeader(formatIdentityTagsHeader(principal));
+    assert.equal(tags.get('principal'), SESSION_ARN);
+    assert.equal(tags.get('principalorgid'), 'o-abc123');
+    assert.equal(tags.get('note'), 'a;b=c');
+    assert.equal(tags.get('team'), 'orders');
   });
 });

@@ -127,9 +127,12 @@ export function compileIdentityPolicies(
   return out;
 }
 
-/** Backslash-escapes `;` (and `\`) inside a header map value (spec §3.1). */
+/**
+ * Backslash-escapes `;` inside a header map value (spec §3.1). Only `;` is escaped, as documented
+ * (IAM tag values, ARNs and session names cannot hold a backslash, so `\;` is unambiguous).
+ */
 function escapeMapValue(v: string): string {
-  return v.indexOf(';') < 0 && v.indexOf('\\') < 0 ? v : v.replace(/[\\;]/g, (c) => `\\${c}`);
+  return v.indexOf(';') < 0 ? v : v.replace(/;/g, '\\;');
 }
 
 /**
