@@ -165,7 +165,7 @@ async function signed(method: string, path: string, v4a = false): Promise<Incomi
     ? await new SignatureV4a({ ...common, region: '*' }).sign(req, { signingDate: NOW })
     : await new SignatureV4({ ...common, region: b.region }).sign(req, { signingDate: NOW });
   const headers: Record<string, string> = { ...CLIENT_HEADERS };
-  for (const [k, v] of Object.entries(out.headers)) headers[k.toLowerCase()] = v;
+  for (const [k, v] of Object.entries(out.headers)) headers[k.toLowerCase()] = String(v);
   return fakeRequest(method, path, headers);
 }
 
