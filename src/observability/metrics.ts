@@ -7,11 +7,12 @@
  * `target_group`: `tg-…`). E.g. Lattice's service `HTTPCode_VpcLattice_404_Count` is
  * `trellis_lattice_service_httpcode_vpclattice_404_count`. `RequestTime` is a histogram in ms.
  *
- * Per-request cost: label children are resolved once per (service ARN, network ARN) and per
- * target-group ARN and cached in maps, so observing a request is two map lookups and a few
- * increments — no label strings are built per request.
+ * Per-request cost: the series of a (service ARN, network ARN) pair and of a target-group ARN
+ * are resolved once (label text built then) and cached in maps; observing a request is two map
+ * lookups and a few number increments. The counts are written in the text format at scrape time;
+ * prom-client's registry carries the process metrics and the (rare) delivery counters.
  */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RequestRecordFields } from './access-log-record.js';
 import type { LogDestinationSpec } from './access-log-router.js';
 import type { DeliveryCounters } from './log-destination.js';
@@ -26,31 +27,52 @@ export const VPC_LATTICE_CODES = [400, 403, 404, 429, 500, 502, 503, 504] as con
 
 const PREFIX = 'trellis_lattice_';
 const CLASSES = ['2xx', '3xx', '4xx', '5xx'] as const;
+const LATTICE_INDEX: number[] = [];
+VPC_LATTICE_CODES.forEach((code, i) => (LATTICE_INDEX[code] = i));
 
-type CounterChild = ReturnType<Counter<string>['labels']>;
-type HistogramChild = ReturnType<Histogram<string>['labels']>;
+/**
+ * A request-time histogram as plain numbers (prom-client's labelled children hash their labels on
+ * every call — about 30× a field increment — so the hot path keeps its own counts and they are
+ * written out at scrape time).
+ */
+class RequestTime {
+  readonly buckets = new Float64Array(REQUEST_TIME_BUCKETS_MS.length);
+  sum = 0;
+  count = 0;
 
-/** The children of one (service, network) pair. */
-class ServiceSeries {
-  constructor(
-    readonly total: CounterChild,
-    readonly time: HistogramChild,
-    /** Index = status class − 2 (2xx … 5xx). */
-    readonly classes: CounterChild[],
-    /** Index = code (sparse). */
-    readonly lattice: (CounterChild | undefined)[],
-    readonly timeouts: CounterChild,
-  ) {}
+  observe(ms: number): void {
+    const b = REQUEST_TIME_BUCKETS_MS;
+    let i = 0;
+    while (i < b.length && ms > b[i]!) i++;
+    if (i < b.length) this.buckets[i]!++;
+    this.sum += ms;
+    this.count++;
+  }
 }
 
-/** The children of one target group. */
+/** The counts of one (service, network) pair. */
+class ServiceSeries {
+  total = 0;
+  readonly time = new RequestTime();
+  /** Index = status class − 2 (2xx … 5xx). */
+  readonly classes = [0, 0, 0, 0];
+  /** Index = position of the code in VPC_LATTICE_CODES. */
+  readonly lattice: number[] = VPC_LATTICE_CODES.map(() => 0);
+  timeouts = 0;
+  constructor(readonly labels: string) {}
+}
+
+/** The counts of one target group. */
 class TargetGroupSeries {
-  constructor(
-    readonly total: CounterChild,
-    readonly time: HistogramChild,
-    readonly classes: CounterChild[],
-    readonly connectionErrors: CounterChild,
-  ) {}
+  total = 0;
+  readonly time = new RequestTime();
+  readonly classes = [0, 0, 0, 0];
+  connectionErrors = 0;
+  constructor(readonly labels: string) {}
+}
+
+function labelValue(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
 /** The metrics registry and the request hook. */
@@ -82,15 +104,6 @@ export function createMetrics(options: MetricsOptions = {}): TrellisMetrics {
 
 class Metrics implements TrellisMetrics {
   readonly registry = new Registry();
-  private readonly svcTotal: Counter<string>;
-  private readonly svcTime: Histogram<string>;
-  private readonly svcClasses: Counter<string>[];
-  private readonly svcLattice = new Map<number, Counter<string>>();
-  private readonly svcTimeouts: Counter<string>;
-  private readonly tgTotal: Counter<string>;
-  private readonly tgTime: Histogram<string>;
-  private readonly tgClasses: Counter<string>[];
-  private readonly tgConnErrors: Counter<string>;
   private readonly deliveredRecords: Counter<string>;
   private readonly droppedRecords: Counter<string>;
   private readonly services = new Map<string, Map<string, ServiceSeries>>();
@@ -98,51 +111,6 @@ class Metrics implements TrellisMetrics {
 
   constructor(options: MetricsOptions) {
     const r = this.registry;
-    const svc = ['service', 'service_network'];
-    const tg = ['target_group'];
-    const counter = (name: string, help: string, labelNames: string[]): Counter<string> =>
-      new Counter({ name: PREFIX + name, help, labelNames, registers: [r] });
-    this.svcTotal = counter('service_total_request_count', 'TotalRequestCount: requests', svc);
-    this.svcTime = new Histogram({
-      name: `${PREFIX}service_request_time`,
-      help: 'RequestTime: ms from request start to last byte out',
-      labelNames: svc,
-      buckets: REQUEST_TIME_BUCKETS_MS,
-      registers: [r],
-    });
-    this.svcClasses = CLASSES.map((c) =>
-      counter(`service_httpcode_${c}_count`, `HTTPCode_${c.toUpperCase()}_Count`, svc),
-    );
-    for (const code of VPC_LATTICE_CODES)
-      this.svcLattice.set(
-        code,
-        counter(
-          `service_httpcode_vpclattice_${code}_count`,
-          `HTTPCode_VpcLattice_${code}_Count: ${code} responses generated by the proxy itself`,
-          svc,
-        ),
-      );
-    this.svcTimeouts = counter(
-      'service_request_timeout_count',
-      'RequestTimeoutCount: requests that timed out waiting for the target',
-      svc,
-    );
-    this.tgTotal = counter('target_group_total_request_count', 'TotalRequestCount: requests', tg);
-    this.tgTime = new Histogram({
-      name: `${PREFIX}target_group_request_time`,
-      help: 'RequestTime: ms from request start to last byte out',
-      labelNames: tg,
-      buckets: REQUEST_TIME_BUCKETS_MS,
-      registers: [r],
-    });
-    this.tgClasses = CLASSES.map((c) =>
-      counter(`target_group_httpcode_${c}_count`, `HTTPCode_${c.toUpperCase()}_Count`, tg),
-    );
-    this.tgConnErrors = counter(
-      'target_group_connection_error_count',
-      'ConnectionErrorCount: failed connections to targets (timeouts included)',
-      tg,
-    );
     this.deliveredRecords = new Counter({
       name: 'trellis_access_log_records_delivered',
       help: 'Access-log records written to a destination',
@@ -160,24 +128,27 @@ class Metrics implements TrellisMetrics {
 
   observe(record: RequestRecordFields): void {
     const code = record.responseCode;
-    const cls = (code / 100) | 0;
+    const cls = ((code / 100) | 0) - 2;
     const s = this.serviceSeries(record.serviceArn, record.serviceNetworkArn);
-    s.total.inc();
+    s.total++;
     s.time.observe(record.duration);
-    if (cls >= 2 && cls <= 5) s.classes[cls - 2]!.inc();
+    if (cls >= 0 && cls <= 3) s.classes[cls]!++;
     // Generated by the proxy: an error status no target sent (spec §4.2 HTTPCode_VpcLattice_*).
-    if (code >= 400 && record.firstByteFromTargetAt === 0) s.lattice[code]?.inc();
-    if (record.failureReason === 'TargetDataTimeout') s.timeouts.inc();
+    if (code >= 400 && record.firstByteFromTargetAt === 0) {
+      const i = LATTICE_INDEX[code];
+      if (i !== undefined) s.lattice[i]!++;
+    }
+    if (record.failureReason === 'TargetDataTimeout') s.timeouts++;
     if (record.targetGroupArn === '') return;
     const g = this.groupSeries(record.targetGroupArn);
-    g.total.inc();
+    g.total++;
     g.time.observe(record.duration);
-    if (cls >= 2 && cls <= 5) g.classes[cls - 2]!.inc();
-    if (record.failureReason === 'TargetConnectionError') g.connectionErrors.inc();
+    if (cls >= 0 && cls <= 3) g.classes[cls]!++;
+    if (record.failureReason === 'TargetConnectionError') g.connectionErrors++;
   }
 
   delivered(destination: LogDestinationSpec, records: number): void {
-    this.deliveredCounter(destination, records);
+    this.deliveredRecords.labels(destination.type, destination.destinationArn).inc(records);
   }
 
   dropped(destination: LogDestinationSpec, reason: string, records: number): void {
@@ -185,11 +156,88 @@ class Metrics implements TrellisMetrics {
   }
 
   async render(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    const process = await this.registry.metrics();
+    return { contentType: this.registry.contentType, body: `${this.renderLattice()}${process}` };
   }
 
-  private deliveredCounter(destination: LogDestinationSpec, records: number): void {
-    this.deliveredRecords.labels(destination.type, destination.destinationArn).inc(records);
+  /** The §4.2 metrics in the text format, from the plain counts. */
+  private renderLattice(): string {
+    const out: string[] = [];
+    const services: ServiceSeries[] = [];
+    for (const byNet of this.services.values()) for (const s of byNet.values()) services.push(s);
+    const groups = [...this.groups.values()];
+    const counter = <T extends { labels: string }>(
+      name: string,
+      help: string,
+      series: T[],
+      value: (s: T) => number,
+    ): void => {
+      out.push(`# HELP ${PREFIX}${name} ${help}`, `# TYPE ${PREFIX}${name} counter`);
+      for (const s of series) out.push(`${PREFIX}${name}{${s.labels}} ${value(s)}`);
+    };
+    const histogram = <T extends { labels: string; time: RequestTime }>(
+      name: string,
+      series: T[],
+    ): void => {
+      const n = `${PREFIX}${name}`;
+      out.push(`# HELP ${n} RequestTime: ms from request start to last byte out`);
+      out.push(`# TYPE ${n} histogram`);
+      for (const s of series) {
+        let cumulative = 0;
+        REQUEST_TIME_BUCKETS_MS.forEach((le, i) => {
+          cumulative += s.time.buckets[i]!;
+          out.push(`${n}_bucket{${s.labels},le="${le}"} ${cumulative}`);
+        });
+        out.push(`${n}_bucket{${s.labels},le="+Inf"} ${s.time.count}`);
+        out.push(`${n}_sum{${s.labels}} ${s.time.sum}`, `${n}_count{${s.labels}} ${s.time.count}`);
+      }
+    };
+    counter('service_total_request_count', 'TotalRequestCount: requests', services, (s) => s.total);
+    histogram('service_request_time', services);
+    CLASSES.forEach((c, i) =>
+      counter(
+        `service_httpcode_${c}_count`,
+        `HTTPCode_${c.toUpperCase()}_Count`,
+        services,
+        (s) => s.classes[i]!,
+      ),
+    );
+    VPC_LATTICE_CODES.forEach((code, i) =>
+      counter(
+        `service_httpcode_vpclattice_${code}_count`,
+        `HTTPCode_VpcLattice_${code}_Count: ${code} responses generated by the proxy itself`,
+        services,
+        (s) => s.lattice[i]!,
+      ),
+    );
+    counter(
+      'service_request_timeout_count',
+      'RequestTimeoutCount: requests that timed out waiting for the target',
+      services,
+      (s) => s.timeouts,
+    );
+    counter(
+      'target_group_total_request_count',
+      'TotalRequestCount: requests',
+      groups,
+      (g) => g.total,
+    );
+    histogram('target_group_request_time', groups);
+    CLASSES.forEach((c, i) =>
+      counter(
+        `target_group_httpcode_${c}_count`,
+        `HTTPCode_${c.toUpperCase()}_Count`,
+        groups,
+        (g) => g.classes[i]!,
+      ),
+    );
+    counter(
+      'target_group_connection_error_count',
+      'ConnectionErrorCount: failed connections to targets (timeouts included)',
+      groups,
+      (g) => g.connectionErrors,
+    );
+    return `${out.join('\n')}\n\n`;
   }
 
   private serviceSeries(serviceArn: string, networkArn: string): ServiceSeries {
@@ -197,16 +245,8 @@ class Metrics implements TrellisMetrics {
     if (byNet === undefined) this.services.set(serviceArn, (byNet = new Map()));
     let s = byNet.get(networkArn);
     if (s === undefined) {
-      const labels = [idFromArn(serviceArn), idFromArn(networkArn)];
-      const lattice: (CounterChild | undefined)[] = [];
-      for (const [c, counter] of this.svcLattice) lattice[c] = counter.labels(...labels);
-      s = new ServiceSeries(
-        this.svcTotal.labels(...labels),
-        this.svcTime.labels(...labels),
-        this.svcClasses.map((c) => c.labels(...labels)),
-        lattice,
-        this.svcTimeouts.labels(...labels),
-      );
+      const labels = `service="${labelValue(idFromArn(serviceArn))}",service_network="${labelValue(idFromArn(networkArn))}"`;
+      s = new ServiceSeries(labels);
       byNet.set(networkArn, s);
     }
     return s;
@@ -215,13 +255,7 @@ class Metrics implements TrellisMetrics {
   private groupSeries(arn: string): TargetGroupSeries {
     let g = this.groups.get(arn);
     if (g === undefined) {
-      const id = idFromArn(arn);
-      g = new TargetGroupSeries(
-        this.tgTotal.labels(id),
-        this.tgTime.labels(id),
-        this.tgClasses.map((c) => c.labels(id)),
-        this.tgConnErrors.labels(id),
-      );
+      g = new TargetGroupSeries(`target_group="${labelValue(idFromArn(arn))}"`);
       this.groups.set(arn, g);
     }
     return g;

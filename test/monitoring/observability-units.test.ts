@@ -26,6 +26,7 @@ import {
   LogBuffer,
   parseDestination,
   s3ObjectKey,
+  formatAccessLogLine,
   toAccessLogRecord,
   usageHour,
   type LogRoute,
@@ -154,6 +155,40 @@ describe('access-log record', () => {
     assert.equal(r.protocol, 'HTTP/2');
     assert.equal(r.destinationVpcId, 'vpc-9');
   });
+  test('the hand-written JSON line equals JSON.stringify of the record (property)', () => {
+    const text = fc.oneof(
+      fc.constant(''),
+      fc.string(),
+      fc.string({ unit: 'grapheme' }),
+      fc.constant('a"b\\c\n\u2028'),
+    );
+    fc.assert(
+      fc.property(
+        fc.record({
+          requestId: text,
+          requestPath: text,
+          userAgent: text,
+          hostHeader: text,
+          serviceArn: text,
+          responseCode: fc.integer({ min: 0, max: 599 }),
+          duration: fc.integer({ min: 0, max: 100_000 }),
+          sentToTargetAt: fc.constantFrom(0, Date.parse('2026-11-26T11:42:30.125Z')),
+          firstByteFromTargetAt: fc.constantFrom(0, Date.parse('2026-11-26T11:42:30.130Z')),
+          resolvedUser: fc.option(text, { nil: null }),
+          failureReason: fc.option(text, { nil: undefined }),
+          caller: fc.option(text, { nil: undefined }),
+        }),
+        fc.option(text, { nil: undefined }),
+        ({ caller, ...over }, vpc) => {
+          const r = record({ ...over, auth: { callerPrincipal: caller } });
+          const line = formatAccessLogLine(r, vpc);
+          assert.deepEqual(JSON.parse(line), JSON.parse(JSON.stringify(toAccessLogRecord(r, vpc))));
+          assert.equal(line, JSON.stringify(toAccessLogRecord(r, vpc)));
+        },
+      ),
+    );
+  });
+
   test('caller fields from the auth gate', () => {
     const r = toAccessLogRecord(
       record({
