@@ -3,6 +3,7 @@ import type { CliCommand, CliRuntime } from './cli-command.js';
 import { associationCommands } from './association-commands.js';
 import { registerAuthCommands } from './auth-commands.js';
 import { authPolicyCommands } from './auth-policy-commands.js';
+import { functionCommands } from './function-commands.js';
 import { registerIamCommands } from './iam-commands.js';
 import { instanceCommands, loadBalancerCommands, vpcCommands } from './inventory-commands.js';
 import { listenerCommands } from './listener-commands.js';
@@ -36,6 +37,7 @@ export function registerCliCommands(program: Command, runtime?: CliRuntime): voi
   add(loadBalancerCommands());
   add(usageCommands());
   add(logsCommands());
+  add(functionCommands());
   // Other command groups (e.g. `iam`) are added below.
   registerIamCommands(program);
   registerAuthCommands(program, runtime);
