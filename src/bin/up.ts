@@ -18,6 +18,7 @@ import type { ManagerContext } from '../manager/manager-context.js';
 import { createSnapshotBuilder } from '../snapshot/snapshot-builder.js';
 import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
 import { startDataPlane, type RunningDataPlane } from './dataplane-wiring.js';
+import { startDns } from './dns-wiring.js';
 import { functionSettingsFromEnv } from '../config/function-settings.js';
 import { lambdaOperations } from '../api/operations/lambda-operations.js';
 import { startFunctions } from './functions-wiring.js';
@@ -25,6 +26,8 @@ import { startFunctions } from './functions-wiring.js';
 /** What a running `trellis up` exposes to its caller (the CLI command, tests). */
 export interface RunningTrellis {
   apiEndpoint: string;
+  /** `host:port` of the DNS responder in address mode (`--dns-listen`), when it runs. */
+  dnsEndpoint?: string;
   stop(): Promise<void>;
 }
 
@@ -133,6 +136,13 @@ export async function up(
       dataPlane.dataPlane.onRequestComplete = monitoring.hook;
     }
 
+    const dns = await startDns({ settings, snapshots, log });
+    if (dns) stops.push(() => dns.responder.stop());
+    const dnsAt = settings.dnsListen.mode === 'address' ? dns?.endpoints[0] : undefined;
+    const dnsEndpoint = dnsAt
+      ? `${dnsAt.address.includes(':') ? `[${dnsAt.address}]` : dnsAt.address}:${dnsAt.port}`
+      : undefined;
+
     const iam = createIamQueryServices({ store, ctx, logger: log });
     const api = createApiServer({
       store,
@@ -156,11 +166,20 @@ export async function up(
 
     writeFileSync(
       runtimeFile(dataDir),
-      JSON.stringify({ apiEndpoint, pid: process.pid, region: settings.region }, null, 2),
+      JSON.stringify(
+        {
+          apiEndpoint,
+          pid: process.pid,
+          region: settings.region,
+          ...(dnsEndpoint ? { dnsEndpoint } : {}),
+        },
+        null,
+        2,
+      ),
     );
     stops.push(() => rmSync(runtimeFile(dataDir), { force: true }));
     log.info({ apiEndpoint, dataDir, store: store.adapter }, 'trellis is serving');
-    return { apiEndpoint, stop };
+    return { apiEndpoint, ...(dnsEndpoint ? { dnsEndpoint } : {}), stop };
   } catch (err) {
     await stop();
     throw err;

@@ -19,6 +19,16 @@ export interface Settings {
   readonly storeSynchronous: 'FULL' | 'NORMAL';
   readonly quotas: QuotaValues;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /**
+   * The DNS responder (docs/multi-vpc.md): off (default), one `host:port` (queries there come from
+   * the VPC owning `host`, else the default VPC), or `vpcs:port` (every VPC's ingress addresses).
+   */
+  readonly dnsListen:
+    | { readonly mode: 'off' }
+    | { readonly mode: 'address'; readonly host: string; readonly port: number }
+    | { readonly mode: 'vpcs'; readonly port: number };
+  /** Resolver for names that are not Lattice names; undefined → REFUSED. */
+  readonly dnsUpstream: { readonly host: string; readonly port: number } | undefined;
 }
 
 /** Every setting with its flag, environment variable, default and description (for --help). */
@@ -73,6 +83,20 @@ export const SETTING_DESCRIPTIONS = [
     help: 'SQLite durability: FULL (fsync each commit) or NORMAL',
   },
   {
+    key: 'dnsListen',
+    flag: '--dns-listen',
+    env: 'TRELLIS_DNS_LISTEN',
+    default: 'off',
+    help: 'DNS responder: off, host:port (port 0 = any free port) or vpcs:port (each VPC ingress address)',
+  },
+  {
+    key: 'dnsUpstream',
+    flag: '--dns-upstream',
+    env: 'TRELLIS_DNS_UPSTREAM',
+    default: 'refuse',
+    help: 'resolver (host:port) for names that are not Lattice names, or refuse',
+  },
+  {
     key: 'logLevel',
     flag: '--log-level',
     env: 'TRELLIS_LOG_LEVEL',
@@ -107,11 +131,12 @@ export function settingsFromEnv(env: Record<string, string | undefined>): Settin
 function parseListen(
   value: string,
   fields: ValidationExceptionField[],
+  name = 'apiListen',
 ): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(value);
   const port = m ? Number(m[3]) : NaN;
   if (!m || port > 65535) {
-    fields.push({ name: 'apiListen', message: `expected host:port, got "${value}"` });
+    fields.push({ name, message: `expected host:port, got "${value}"` });
     return { host: '127.0.0.1', port: 7700 };
   }
   return { host: (m[1] ?? m[2])!, port };
@@ -151,6 +176,19 @@ export function loadSettings(input: SettingsInput): Settings {
     quotas[key] = n;
   }
   const apiListen = parseListen(pick('apiListen'), fields);
+  const dnsListenText = pick('dnsListen');
+  let dnsListen: Settings['dnsListen'] = { mode: 'off' };
+  if (dnsListenText.startsWith('vpcs:')) {
+    const port = Number(dnsListenText.slice(5));
+    if (!/^\d{1,5}$/.test(dnsListenText.slice(5)) || port > 65535)
+      fields.push({ name: 'dnsListen', message: `expected vpcs:port, got "${dnsListenText}"` });
+    dnsListen = { mode: 'vpcs', port };
+  } else if (dnsListenText !== 'off') {
+    dnsListen = { mode: 'address', ...parseListen(dnsListenText, fields, 'dnsListen') };
+  }
+  const dnsUpstreamText = pick('dnsUpstream');
+  const dnsUpstream =
+    dnsUpstreamText === 'refuse' ? undefined : parseListen(dnsUpstreamText, fields, 'dnsUpstream');
   if (fields.length) throw ValidationException.fromFields(fields);
   return Object.freeze({
     dataDir: pick('dataDir'),
@@ -167,5 +205,7 @@ export function loadSettings(input: SettingsInput): Settings {
     storeSynchronous: sync as 'FULL' | 'NORMAL',
     quotas: Object.freeze(quotas),
     logLevel: logLevel as Settings['logLevel'],
+    dnsListen: Object.freeze(dnsListen),
+    dnsUpstream: dnsUpstream && Object.freeze(dnsUpstream),
   });
 }
