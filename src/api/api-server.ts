@@ -50,6 +50,11 @@ export interface QueryProtocolHandler {
   renderError?(err: AwsError, requestId: string, res: ServerResponse): void;
 }
 
+/** A handler for AWS JSON-protocol services (ACM) reached by `POST /` with `X-Amz-Target`. */
+export interface JsonTargetHandler {
+  handle(caller: AuthenticatedCaller, request: ApiRequest, res: ServerResponse): Promise<void>;
+}
+
 export interface ApiLogger {
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
@@ -64,6 +69,8 @@ export interface ApiServerOptions {
   authorizer?: ManagementAuthorizer;
   /** Query-protocol services by signing name (`iam`, `sts`). */
   queryServices?: Record<string, QueryProtocolHandler>;
+  /** JSON-target services (awsJson1_1 `X-Amz-Target`) by signing name (`acm`). */
+  jsonTargetServices?: Record<string, JsonTargetHandler>;
   /** Extra plain routes (`GET /metrics`), answered without authentication. */
   publicRoutes?: Record<
     string,
@@ -123,6 +130,12 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       if (queryHandler && req.method === 'POST' && rawPath === '/') {
         operationName = `${caller.signingService}:Query`;
         await queryHandler.handle(caller, apiRequest, res);
+        return;
+      }
+      const jsonHandler = options.jsonTargetServices?.[caller.signingService];
+      if (jsonHandler && req.method === 'POST' && rawPath === '/') {
+        operationName = String(req.headers['x-amz-target'] ?? `${caller.signingService}:Unknown`);
+        await jsonHandler.handle(caller, apiRequest, res);
         return;
       }
       const match = routes.match(apiRequest.method, rawPath);

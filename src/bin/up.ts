@@ -18,6 +18,8 @@ import type { ManagerContext } from '../manager/manager-context.js';
 import { createSnapshotBuilder } from '../snapshot/snapshot-builder.js';
 import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
 import { startDataPlane, type RunningDataPlane } from './dataplane-wiring.js';
+import { createAcmService } from '../api/operations/acm-operations.js';
+import { prepareCertificates } from './certificates-wiring.js';
 import { startDns } from './dns-wiring.js';
 import { functionSettingsFromEnv } from '../config/function-settings.js';
 import { lambdaOperations } from '../api/operations/lambda-operations.js';
@@ -68,6 +70,8 @@ export async function up(
     const admin = await ensureDefaultAccount(store, settings.partition, settings.accountId);
     writeClientFiles(dataDir, settings, admin);
     await ensureDefaultVpc(store, settings.accountId, settings.dataplaneHost);
+    // Sealing key, local CA (root in <data-dir>/ca.pem) and the generated-name certificate.
+    const certificates = prepareCertificates(dataDir, settings.region);
 
     const ctx: ManagerContext = {
       partition: settings.partition,
@@ -149,6 +153,9 @@ export async function up(
       ctx,
       authorizer: iam.authorizer,
       queryServices: iam.queryServices,
+      jsonTargetServices: {
+        acm: createAcmService({ store, ctx, authorizer: iam.authorizer, ports: certificates.ports }),
+      },
       operations: [
         ...LATTICE_OPERATIONS,
         ...trellisOperations,

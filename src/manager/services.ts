@@ -17,6 +17,7 @@ import {
 } from '../model/validation/field-rules.js';
 import { StoreConflictError } from '../store/store-errors.js';
 import type { StoredResource } from '../store/store.js';
+import { certificateProblem } from './certificates.js';
 import { checkQuota, findOwned } from './lookups.js';
 import { arnScope, type OperationScope, type WriteScope } from './manager-context.js';
 import { listPage } from './pagination.js';
@@ -69,6 +70,7 @@ export async function createService(
   );
   checkTags(fields, 'tags', input.tags);
   if (fields.length) throw ValidationException.fromFields(fields);
+  await checkCertificate(scope, input.certificateArn);
   const name = input.name as string;
   const accountId = scope.caller.accountId;
   await checkQuota(scope, 'servicesPerRegion', { kind: 'service', accountId });
@@ -115,6 +117,14 @@ export async function createService(
     idleTimeoutSeconds: svc.idleTimeoutSeconds,
     dnsEntry: svc.dnsEntry,
   };
+}
+
+/** spec §1.5/§7.4: a `certificateArn` must name a certificate of the caller's account. */
+async function checkCertificate(scope: OperationScope, arn: unknown): Promise<void> {
+  if (typeof arn !== 'string' || arn === '') return;
+  const problem = await certificateProblem(scope, arn);
+  if (problem !== undefined)
+    throw ValidationException.fromFields([{ name: 'certificateArn', message: problem }]);
 }
 
 function domainAndCertificate(svc: Service): Record<string, unknown> {
@@ -202,6 +212,7 @@ export async function updateService(
   );
   if (fields.length) throw ValidationException.fromFields(fields);
   const found = await findService(scope, identifier);
+  await checkCertificate(scope, input.certificateArn);
   const svc: Service = { ...found.data, lastUpdatedAt: scope.ctx.now() };
   if (input.authType !== undefined) svc.authType = input.authType as AuthType;
   if (input.idleTimeoutSeconds !== undefined) {

@@ -12,6 +12,7 @@ import type {
 } from './lattice-types.js';
 import type { Instance, LoadBalancer, Vpc } from './inventory-types.js';
 import type { Account, AccessKey, IamRole, IamUser } from './iam-types.js';
+import type { StoredCertificate } from './certificate-types.js';
 
 /** A resource as it sits in a snapshot: its data plus the owner account. */
 export type Owned<T> = T & { readonly accountId: string };
@@ -43,4 +44,9 @@ export interface Snapshot {
   readonly users: readonly IamUser[];
   readonly roles: readonly IamRole[];
   readonly accessKeys: readonly AccessKey[];
+  /**
+   * Certificates (spec §7.4) for HTTPS listeners; private keys stay sealed (AES-256-GCM) and only
+   * the data plane, given the opening key by bin/, opens them. Absent in hand-built snapshots.
+   */
+  readonly certificates?: readonly Owned<StoredCertificate>[];
 }

@@ -21,6 +21,7 @@ const SNAPSHOT_FIELDS = {
   'iam-user': 'users',
   'iam-role': 'roles',
   'access-key': 'accessKeys',
+  certificate: 'certificates',
 } as const satisfies Partial<Record<ResourceKind, keyof Snapshot>>;
 
 type SnapshotKind = keyof typeof SNAPSHOT_FIELDS;
@@ -37,6 +38,7 @@ const OWNED_KINDS = new Set<ResourceKind>([
   'service-network-vpc-association',
   'auth-policy',
   'access-log-subscription',
+  'certificate',
 ]);
 
 export interface SnapshotBuilderOptions {

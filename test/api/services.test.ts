@@ -33,6 +33,7 @@ import {
   uniqueName,
 } from '../support/sdk-helpers.js';
 import { startTrellis, type TrellisProcess } from '../support/trellis-process.js';
+import { importSelfSigned } from '../tls/tls-fixtures.js';
 
 /** Quota for this file's process, small enough to reach in a test (spec §6: default 2,000). */
 const SERVICES_QUOTA = 20;
@@ -84,7 +85,8 @@ describe('CreateService', () => {
 
   test('keeps customDomainName, certificateArn, authType, idleTimeoutSeconds and tags', async () => {
     const name = uniqueName('payments');
-    const certificateArn = `arn:aws:acm:${proc.region}:${proc.accountId}:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789`;
+    // spec §1.5: certificateArn must name a certificate of the account (imported through ACM).
+    const certificateArn = await importSelfSigned(proc, 'payments.example.com');
     const created = await lattice.send(
       new CreateServiceCommand({
         name,
@@ -208,7 +210,7 @@ describe('UpdateService', () => {
     const created = await lattice.send(
       new CreateServiceCommand({ name: uniqueName('upd'), customDomainName: 'upd.example.com' }),
     );
-    const certificateArn = `arn:aws:acm:${proc.region}:${proc.accountId}:certificate/abc-123`;
+    const certificateArn = await importSelfSigned(proc, 'upd.example.com');
     const out = await lattice.send(
       new UpdateServiceCommand({
         serviceIdentifier: created.arn,
