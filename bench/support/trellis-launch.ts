@@ -22,8 +22,10 @@ export async function launchTrellis(options: {
   args: string[];
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** An existing data dir (kept at stop); default: a fresh temporary one (removed at stop). */
+  dataDir?: string;
 }): Promise<LaunchedTrellis> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'trellis-bench-'));
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'trellis-bench-'));
   const runtime = join(dataDir, 'runtime.json');
   const accountId = '111122223333';
   const child = spawnTracked(
@@ -74,7 +76,7 @@ export async function launchTrellis(options: {
       }),
     async stop() {
       await stopChild(child, 'SIGTERM', 15_000);
-      rmSync(dataDir, { recursive: true, force: true });
+      if (options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
