@@ -122,20 +122,19 @@ class CloudWatchFileDestination implements LogDestination {
 
   private async writeBatch(): Promise<void> {
     this.countOverflow();
-    const lines = this.buffer.take(BATCH_LINES * 4);
-    if (lines.length === 0) return;
-    const data = Buffer.from(`${lines.join('\n')}\n`);
+    const { data, records } = this.buffer.take(BATCH_LINES * 4);
+    if (records === 0) return;
     try {
       await this.ensureOpen();
       if (this.size > 0 && this.size + data.length > this.o.settings.rotateBytes)
         await this.rotate();
       await this.handle!.write(data);
       this.size += data.length;
-      this.o.counters.delivered(this.spec, lines.length);
+      this.o.counters.delivered(this.spec, records);
     } catch (err) {
       const code = errorCode(err);
-      this.o.counters.dropped(this.spec, 'write-error', lines.length);
-      this.problems.report(this.spec, code, (err as Error).message, lines.length);
+      this.o.counters.dropped(this.spec, 'write-error', records);
+      this.problems.report(this.spec, code, (err as Error).message, records);
       // Next batch reopens (and recreates the folder if it can).
       await this.closeHandle();
     }

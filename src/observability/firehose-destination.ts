@@ -95,19 +95,18 @@ class FirehoseDestination implements LogDestination {
 
   private async sendBatch(): Promise<void> {
     this.countOverflow();
-    const lines = this.buffer.take(BATCH_LINES);
-    if (lines.length === 0) return;
+    const { data: body, records } = this.buffer.take(BATCH_LINES);
+    if (records === 0) return;
     if (this.endpoint === undefined) {
-      this.o.counters.dropped(this.spec, 'no-endpoint', lines.length);
+      this.o.counters.dropped(this.spec, 'no-endpoint', records);
       this.problems.report(
         this.spec,
         'no-endpoint',
         `no endpoint configured; set ${firehoseEndpointEnvKey(this.spec.name)}`,
-        lines.length,
+        records,
       );
       return;
     }
-    const body = `${lines.join('\n')}\n`;
     let lastError = 'error';
     let lastMessage = '';
     for (let attempt = 0; attempt <= this.o.settings.firehoseRetries && !this.stopped; attempt++) {
@@ -124,7 +123,7 @@ class FirehoseDestination implements LogDestination {
         });
         await res.arrayBuffer().catch(() => undefined);
         if (res.ok) {
-          this.o.counters.delivered(this.spec, lines.length);
+          this.o.counters.delivered(this.spec, records);
           return;
         }
         lastError = `http-${res.status}`;
@@ -134,8 +133,8 @@ class FirehoseDestination implements LogDestination {
         lastMessage = (err as Error).message;
       }
     }
-    this.o.counters.dropped(this.spec, 'send-error', lines.length);
-    this.problems.report(this.spec, lastError, lastMessage, lines.length);
+    this.o.counters.dropped(this.spec, 'send-error', records);
+    this.problems.report(this.spec, lastError, lastMessage, records);
   }
 }
 

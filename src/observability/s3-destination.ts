@@ -122,10 +122,10 @@ class S3Destination implements LogDestination {
 
   private async writeObject(): Promise<void> {
     this.countOverflow();
-    const lines = this.buffer.take(this.o.settings.s3FlushRecords);
-    if (lines.length === 0) return;
+    const { data, records } = this.buffer.take(this.o.settings.s3FlushRecords);
+    if (records === 0) return;
     try {
-      const body = await gzipAsync(Buffer.from(`${lines.join('\n')}\n`));
+      const body = await gzipAsync(data);
       const hash = createHash('sha256')
         .update(body)
         .update(randomBytes(4))
@@ -137,10 +137,10 @@ class S3Destination implements LogDestination {
       // Written beside, then renamed: a reader never sees half an object.
       await writeFile(`${path}.part`, body);
       await rename(`${path}.part`, path);
-      this.o.counters.delivered(this.spec, lines.length);
+      this.o.counters.delivered(this.spec, records);
     } catch (err) {
-      this.o.counters.dropped(this.spec, 'write-error', lines.length);
-      this.problems.report(this.spec, errorCode(err), (err as Error).message, lines.length);
+      this.o.counters.dropped(this.spec, 'write-error', records);
+      this.problems.report(this.spec, errorCode(err), (err as Error).message, records);
     }
   }
 }
