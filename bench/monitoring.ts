@@ -242,20 +242,29 @@ async function hookMicrobench(dataDir: string): Promise<void> {
     for (let i = 0; i < 20_000; i++) hook(r);
     await m.flush();
     const t0 = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
     for (let i = 0; i < n; i++) {
       hook(r);
       if ((i & 4095) === 0) await m.flush(); // buffers stay bounded; write cost is counted
     }
     await m.flush();
     const ns = Number(process.hrtime.bigint() - t0) / n;
+    const cpu = process.cpuUsage(c0);
+    const cpuNs = ((cpu.user + cpu.system) * 1000) / n;
     console.log(
-      `hook ${mode.padEnd(8)} ${ns.toFixed(0).padStart(6)} ns/request (formatting, buffering and writing included)`,
+      `hook ${mode.padEnd(8)} ${ns.toFixed(0).padStart(6)} ns/request wall, ${cpuNs.toFixed(0).padStart(6)} ns CPU (all threads; formatting, buffering and file writes included)`,
     );
     await m.stop();
   }
 }
 
 async function main(): Promise<void> {
+  if (process.env.BENCH_HOOK_ONLY) {
+    const dir = mkdtempSync(join(tmpdir(), 'trellis-bench-monitoring-'));
+    await hookMicrobench(dir);
+    rmSync(dir, { recursive: true, force: true });
+    return;
+  }
   const seconds = Number(process.argv[2] ?? 5);
   const connections = Number(process.argv[3] ?? 32);
   const rounds = Number(process.argv[4] ?? 3);
