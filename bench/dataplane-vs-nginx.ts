@@ -383,6 +383,17 @@ export async function run(): Promise<BenchResult> {
     const p = (label: string, q: number): number => quantile(paced[label]!, q);
     const addedP50 = p('trellis', 0.5) - p('direct', 0.5);
     const addedP99 = p('trellis', 0.99) - p('direct', 0.99);
+    // A negative difference means the direct run caught more machine noise than the proxied one:
+    // the figure is then not measurable on this machine, and gets no verdict.
+    const added = (q: string, value: number, targetMs: number): BenchFigure => ({
+      name: `added latency ${q} (trellis − direct)`,
+      value,
+      unit: 'ms',
+      target: `< ${targetMs} ms`,
+      ...(value >= 0
+        ? { pass: value < targetMs }
+        : { note: 'negative: noise on the direct run exceeds the difference; no verdict' }),
+    });
     figures.push(
       { name: 'paced 1k req/s: direct p50', value: p('direct', 0.5), unit: 'ms' },
       { name: 'paced 1k req/s: direct p99', value: p('direct', 0.99), unit: 'ms' },
@@ -390,20 +401,8 @@ export async function run(): Promise<BenchResult> {
       { name: 'paced 1k req/s: via nginx p99', value: p('nginx', 0.99), unit: 'ms' },
       { name: 'paced 1k req/s: via trellis p50', value: p('trellis', 0.5), unit: 'ms' },
       { name: 'paced 1k req/s: via trellis p99', value: p('trellis', 0.99), unit: 'ms' },
-      {
-        name: 'added latency p50 (trellis − direct)',
-        value: addedP50,
-        unit: 'ms',
-        target: '< 1 ms',
-        pass: addedP50 < 1,
-      },
-      {
-        name: 'added latency p99 (trellis − direct)',
-        value: addedP99,
-        unit: 'ms',
-        target: '< 3 ms',
-        pass: addedP99 < 3,
-      },
+      added('p50', addedP50, 1),
+      added('p99', addedP99, 3),
     );
 
     // 4: config propagation, with 10 and with 10k services in the snapshot.

@@ -6,6 +6,7 @@ import { listenerOperations } from './operations/listener-operations.js';
 import { policyOperations } from './operations/policy-operations.js';
 import { ruleOperations } from './operations/rule-operations.js';
 import { serviceNetworkOperations } from './operations/service-network-operations.js';
+import { securityGroupOperations } from './operations/security-group-operations.js';
 import { serviceOperations } from './operations/service-operations.js';
 import { tagOperations } from './operations/tag-operations.js';
 import { targetGroupOperations } from './operations/target-group-operations.js';
@@ -26,6 +27,7 @@ export const LATTICE_OPERATIONS: readonly RestOperation[] = [
   ...tagOperations,
   ...unsupportedOperations,
   ...inventoryOperations,
+  ...securityGroupOperations,
   ...authSimulateOperations,
   ...usageOperations,
 ];

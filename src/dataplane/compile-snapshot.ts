@@ -14,6 +14,7 @@ import type {
 } from '../model/lattice-types.js';
 import type { Owned, Snapshot } from '../model/snapshot-types.js';
 import { CompiledMatch } from './rule-matcher.js';
+import { compileSecurityGroupGates, type SecurityGroupGate } from './security-group-filter.js';
 import {
   CompiledTarget,
   FixedResponseAction,
@@ -101,6 +102,8 @@ export interface ListenAddress {
   address: string;
   port: number;
   vpcId: string;
+  /** The inbound rules of the VPC's association's security groups (issue 8 §3); absent → open. */
+  securityGroups?: SecurityGroupGate;
 }
 
 /** Everything a request needs, built once per snapshot and swapped atomically. */
@@ -378,6 +381,14 @@ export function compileSnapshot(snapshot: Snapshot, deps: CompileDeps): Compiled
         listenAddresses.push({ address, port, vpcId: vpc.vpcId });
     }
   }
+
+  // issue 8 §3: the VPC's security groups guard each of its ingress listeners.
+  const gates = compileSecurityGroupGates(snapshot);
+  if (gates.size > 0)
+    for (const l of listenAddresses) {
+      const gate = gates.get(l.vpcId);
+      if (gate !== undefined) l.securityGroups = gate;
+    }
 
   return { revision: snapshot.revision, region, vpcsByAddress, listenAddresses, targetGroups };
 }

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { ListenAddress } from './compile-snapshot.js';
 import { DataPlaneResponse } from './forwarder.js';
 import type { DataPlaneLogger } from './logger.js';
+import { guardConnections, type SecurityGroupGate } from './security-group-filter.js';
 
 /** One listening socket: an ingress address and port, and the VPC whose clients arrive there. */
 export class ListenerState {
@@ -12,6 +13,8 @@ export class ListenerState {
   server: Server | null = null;
   /** Removed by a newer snapshot: its remaining responses close their connections. */
   retired = false;
+  /** The VPC's security groups, swapped with each snapshot (security-group-filter.ts). */
+  securityGroups: SecurityGroupGate | undefined = undefined;
   constructor(
     readonly address: string,
     readonly port: number,
@@ -80,8 +83,13 @@ export class ListenerSet {
     }
     const opening: Promise<void>[] = [];
     for (const [key, d] of wanted) {
-      if (this.open.has(key)) continue;
+      const running = this.open.get(key);
+      if (running !== undefined) {
+        running.securityGroups = d.securityGroups;
+        continue;
+      }
       const state = new ListenerState(d.address, d.port, d.vpcId);
+      state.securityGroups = d.securityGroups;
       this.open.set(key, state);
       opening.push(this.listen(state));
     }
@@ -109,6 +117,7 @@ export class ListenerSet {
     );
     server.on('clientError', (err: Error, socket: Socket) => onClientError(err, socket, state));
     state.server = server;
+    guardConnections(server, state, this.logger);
     return new Promise<void>((resolve) => {
       const onError = (err: Error): void => {
         this.logger.error('cannot listen', {

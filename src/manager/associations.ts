@@ -36,6 +36,7 @@ import type { StoredResource } from '../store/store.js';
 import { checkQuota, findOwned } from './lookups.js';
 import { arnScope, type OperationScope, type WriteScope } from './manager-context.js';
 import { listPage } from './pagination.js';
+import { requireSecurityGroupsOfVpc } from './security-groups.js';
 import { findVpc } from './target-groups.js';
 
 const SNSA = 'service-network-service-association' as const;
@@ -308,6 +309,8 @@ export async function createServiceNetworkVpcAssociation(
     input.serviceNetworkIdentifier as string,
   );
   const vpc = await findVpc(scope, input.vpcIdentifier as string);
+  // spec §1.5 SNVA: the security groups must be groups of that VPC.
+  await requireSecurityGroupsOfVpc(scope, vpc.id, (input.securityGroupIds as string[]) ?? []);
   const existing = await scope.reader.list<ServiceNetworkVpcAssociation>({
     kind: SNVA,
     where: { vpcId: vpc.id },
@@ -443,6 +446,7 @@ export async function updateServiceNetworkVpcAssociation(
   checkSecurityGroups(fields, input.securityGroupIds, 1, true);
   if (fields.length) throw ValidationException.fromFields(fields);
   const found = await findOwned<StoredVpcAssociation>(scope, SNVA, identifier);
+  await requireSecurityGroupsOfVpc(scope, found.data.vpcId, input.securityGroupIds as string[]);
   const data: StoredVpcAssociation = {
     ...found.data,
     securityGroupIds: input.securityGroupIds as string[],

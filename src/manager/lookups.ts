@@ -26,6 +26,7 @@ export const RESOURCE_TYPE: Record<ResourceKind, string> = {
   'iam-role': 'ROLE',
   'access-key': 'ACCESS_KEY',
   certificate: 'CERTIFICATE',
+  'security-group': 'SECURITY_GROUP',
   function: 'FUNCTION',
 };
 

@@ -23,6 +23,7 @@ export const RESOURCE_KINDS = [
   'access-key',
   'certificate',
   'function',
+  'security-group',
 ] as const;
 
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];

@@ -13,6 +13,7 @@ import type {
 import type { Instance, LoadBalancer, Vpc } from './inventory-types.js';
 import type { Account, AccessKey, IamRole, IamUser } from './iam-types.js';
 import type { StoredCertificate } from './certificate-types.js';
+import type { SecurityGroup } from './security-group-types.js';
 
 /** A resource as it sits in a snapshot: its data plus the owner account. */
 export type Owned<T> = T & { readonly accountId: string };
@@ -49,4 +50,6 @@ export interface Snapshot {
    * the data plane, given the opening key by bin/, opens them. Absent in hand-built snapshots.
    */
   readonly certificates?: readonly Owned<StoredCertificate>[];
+  /** Security groups (issue 8 §3) the data plane applies at VPC ingress. Absent in hand-built snapshots. */
+  readonly securityGroups?: readonly SecurityGroup[];
 }

@@ -22,6 +22,7 @@ const SNAPSHOT_FIELDS = {
   'iam-role': 'roles',
   'access-key': 'accessKeys',
   certificate: 'certificates',
+  'security-group': 'securityGroups',
 } as const satisfies Partial<Record<ResourceKind, keyof Snapshot>>;
 
 type SnapshotKind = keyof typeof SNAPSHOT_FIELDS;
