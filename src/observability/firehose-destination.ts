@@ -65,6 +65,8 @@ class FirehoseDestination implements LogDestination {
     if (this.sending !== undefined || this.buffer.length === 0) return;
     this.sending = this.sendBatch().finally(() => {
       this.sending = undefined;
+      // More than one batch waiting: send the next now rather than at the next tick.
+      if (this.buffer.length >= BATCH_LINES && !this.stopped) setImmediate(kickFirehose, this);
     });
   }
 

@@ -69,6 +69,7 @@ class S3Destination implements LogDestination {
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | undefined;
   private reportedOverflow = 0;
+  private soonScheduled = false;
 
   constructor(o: S3DestinationOptions) {
     this.o = o;
@@ -80,8 +81,14 @@ class S3Destination implements LogDestination {
 
   enqueue(line: string): void {
     this.buffer.push(line);
-    if (this.buffer.length >= this.o.settings.s3FlushRecords && this.writing === undefined)
+    if (
+      this.buffer.length >= this.o.settings.s3FlushRecords &&
+      this.writing === undefined &&
+      !this.soonScheduled
+    ) {
+      this.soonScheduled = true;
       setImmediate(kickS3, this);
+    }
   }
 
   start(): void {
@@ -90,6 +97,7 @@ class S3Destination implements LogDestination {
   }
 
   kick(): void {
+    this.soonScheduled = false;
     if (this.writing !== undefined || this.buffer.length === 0) return;
     this.writing = this.writeObject().finally(() => {
       this.writing = undefined;
