@@ -9,6 +9,7 @@ import {
 } from '../iam/x509/certificate-issuer.js';
 import { createKeyCipher, type KeyCipher } from '../iam/x509/key-cipher.js';
 import type { CertificatePorts } from '../manager/certificates.js';
+import type { DataPlaneTlsOptions } from '../dataplane/tls-listener.js';
 import { DNS_PARTITION_LABEL } from '../model/ids.js';
 
 /** The certificate machinery of one `trellis up`: sealing key, local CA, generated-name cert. */
@@ -85,5 +86,13 @@ function prepare(dataDir: string, region: string): CertificatesRuntime {
     authority,
     caFile,
     generatedNameCertificate,
+  };
+}
+
+/** The data plane's TLS options: only the key-opening function and the generated-name cert. */
+export function dataPlaneTls(runtime: CertificatesRuntime): DataPlaneTlsOptions {
+  return {
+    openKey: (sealed) => runtime.cipher.open(sealed),
+    generatedNameCertificate: runtime.generatedNameCertificate,
   };
 }

@@ -6,6 +6,8 @@ import { createSigV4AuthGate } from '../dataplane/sigv4-auth-gate.js';
 import type { FunctionInvoker } from '../dataplane/function-invoker.js';
 import type { SnapshotBuilder } from '../snapshot/snapshot-builder.js';
 import type { Store } from '../store/store.js';
+import { resolve } from 'node:path';
+import { dataPlaneTls, prepareCertificates } from './certificates-wiring.js';
 
 export interface RunningDataPlane {
   dataPlane: DataPlane;
@@ -59,6 +61,7 @@ export async function startDataPlane(deps: {
     logger,
     health: healthChecker,
     authGate: createSigV4AuthGate({ region: deps.settings.region }),
+    tls: dataPlaneTls(prepareCertificates(resolve(deps.settings.dataDir), deps.settings.region)),
     ...(deps.functions !== undefined ? { functions: deps.functions } : {}),
   });
   let started = false;

@@ -53,7 +53,7 @@ describe('compileSnapshot', () => {
     assert.throws(() => compileSnapshot(b.build(), deps()), /unknown target group/);
   });
 
-  it('skips non-HTTP listeners with a warning, and marks unused groups', async () => {
+  it('compiles HTTP and HTTPS listeners, skips TLS_PASSTHROUGH with a warning, and marks unused groups', async () => {
     const b = new SnapshotBuilder();
     const vpc = b.vpc(['127.1.1.2']);
     const net = b.network();
@@ -66,10 +66,15 @@ describe('compileSnapshot', () => {
     b.target(unused, '10.0.0.2', 9090);
     b.listener(svc, 80, forward(used));
     b.listener(svc, 443, forward(used), 'HTTPS');
+    b.listener(svc, 8443, forward(used), 'TLS_PASSTHROUGH');
     const d = deps();
     const compiled = compileSnapshot(b.build(), d);
-    assert.deepEqual(compiled.listenAddresses, [{ address: '127.1.1.2', port: 80, vpcId: vpc }]);
-    assert.ok(d.warnings.some((w) => w.includes('HTTPS')));
+    // spec §7.1: HTTPS listeners are served (TLS terminated by tls-listener.ts).
+    assert.deepEqual(compiled.listenAddresses, [
+      { address: '127.1.1.2', port: 80, vpcId: vpc },
+      { address: '127.1.1.2', port: 443, vpcId: vpc },
+    ]);
+    assert.ok(d.warnings.some((w) => w.includes('TLS_PASSTHROUGH')));
     const plan = planHealthChecks(compiled);
     const byId = new Map(plan.map((g) => [g.targetGroupId, g]));
     assert.equal(byId.get(used)!.inUse, true);

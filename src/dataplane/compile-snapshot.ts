@@ -104,6 +104,8 @@ export interface ListenAddress {
   vpcId: string;
   /** The inbound rules of the VPC's association's security groups (issue 8 §3); absent → open. */
   securityGroups?: SecurityGroupGate;
+  /** Terminates TLS (an HTTPS listener uses the port; tls-listener.ts sets it). */
+  tls?: boolean;
 }
 
 /** Everything a request needs, built once per snapshot and swapped atomically. */
@@ -204,7 +206,7 @@ export function compileSnapshot(snapshot: Snapshot, deps: CompileDeps): Compiled
   // Listeners and rules, per service.
   const listenersByService = new Map<string, Owned<Listener>[]>();
   for (const l of snapshot.listeners) {
-    if (l.protocol !== 'HTTP') {
+    if (l.protocol !== 'HTTP' && l.protocol !== 'HTTPS') {
       deps.warnOnce(`proto:${l.id}`, `${l.protocol} listeners are not served yet`, {
         listenerId: l.id,
       });

@@ -34,6 +34,7 @@ import { RouteDecision, routeRequest, type RouteAuth } from './route-decision.js
 import type { SnapshotSource } from './snapshot-source.js';
 import type { TargetHealthView } from './target-health.js';
 import { UpstreamPools } from './upstream-pools.js';
+import { TlsListeners, type DataPlaneTlsOptions } from './tls-listener.js';
 import { newTraceparent } from '../observability/trace-context.js';
 
 /** Timeouts of the data plane, all in milliseconds. */
@@ -73,6 +74,8 @@ export interface DataPlaneOptions {
   workers?: number;
   /** Invokes LAMBDA targets' functions (spec §3.3); without it LAMBDA groups get no traffic. */
   functions?: FunctionInvoker;
+  /** HTTPS listeners (tls-listener.ts): opens snapshot keys; the generated-name certificate. */
+  tls?: DataPlaneTlsOptions;
 }
 
 /** The running data plane. */
@@ -113,6 +116,7 @@ class DataPlaneImpl implements DataPlane {
   private readonly pools: UpstreamPools;
   private readonly lambda: LambdaForwarder | undefined;
   private readonly listenerSet: ListenerSet;
+  private readonly tls: TlsListeners;
   private readonly limits: ClientLimits;
   private readonly targetResponseMs: number | undefined;
   private readonly region: string | undefined;
@@ -152,6 +156,8 @@ class DataPlaneImpl implements DataPlane {
       (err, socket, l) => this.handleClientError(err, socket, l),
       this.logger,
     );
+    this.tls = new TlsListeners(options.tls, this.logger);
+    this.listenerSet.tls = this.tls;
     if ((options.workers ?? 1) > 1)
       this.logger.warn('workers > 1 is not implemented yet; running one worker', {
         workers: options.workers,
@@ -241,7 +247,8 @@ class DataPlaneImpl implements DataPlane {
         this.logger.error('health checker rejected the plan', { error: (err as Error).message });
       }
     }
-    await this.listenerSet.reconcile(compiled.listenAddresses);
+    // The SNI table swaps with the snapshot: new handshakes get the new certificates (spec §7.4).
+    await this.listenerSet.reconcile(this.tls.apply(snapshot, compiled));
     this.logger.info('snapshot applied', { revision: compiled.revision });
     const ready = this.waiters.filter((w) => w.revision <= compiled.revision);
     this.waiters = this.waiters.filter((w) => w.revision > compiled.revision);
@@ -368,7 +375,7 @@ class DataPlaneImpl implements DataPlane {
       'x-forwarded-for',
       socket.remoteAddress ?? '',
       'x-forwarded-proto',
-      'http',
+      l.tls ? 'https' : 'http',
       'x-forwarded-port',
       l.portText,
       'x-amzn-lattice-network',

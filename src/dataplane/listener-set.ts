@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { ListenAddress } from './compile-snapshot.js';
 import { DataPlaneResponse } from './forwarder.js';
 import type { DataPlaneLogger } from './logger.js';
+import type { TlsListeners } from './tls-listener.js';
 import { guardConnections, type SecurityGroupGate } from './security-group-filter.js';
 
 /** One listening socket: an ingress address and port, and the VPC whose clients arrive there. */
@@ -19,6 +20,8 @@ export class ListenerState {
     readonly address: string,
     readonly port: number,
     readonly vpcId: string,
+    /** An HTTPS listener's socket: TLS is terminated in front of the HTTP server. */
+    readonly tls = false,
   ) {
     this.key = listenKey(address, port);
     this.portText = String(port);
@@ -58,6 +61,8 @@ export type ClientErrorEntry = (
 export class ListenerSet {
   private readonly open = new Map<string, ListenerState>();
   private readonly closing = new Set<Promise<void>>();
+  /** TLS termination of HTTPS listeners (tls-listener.ts); set by the data plane. */
+  tls: TlsListeners | undefined;
 
   constructor(
     private readonly limits: ClientLimits,
@@ -79,7 +84,8 @@ export class ListenerSet {
     const wanted = new Map(desired.map((d) => [listenKey(d.address, d.port), d]));
     for (const [key, state] of this.open) {
       const d = wanted.get(key);
-      if (d === undefined || d.vpcId !== state.vpcId) this.retire(key, state);
+      if (d === undefined || d.vpcId !== state.vpcId || (d.tls ?? false) !== state.tls)
+        this.retire(key, state);
     }
     const opening: Promise<void>[] = [];
     for (const [key, d] of wanted) {
@@ -88,7 +94,7 @@ export class ListenerSet {
         running.securityGroups = d.securityGroups;
         continue;
       }
-      const state = new ListenerState(d.address, d.port, d.vpcId);
+      const state = new ListenerState(d.address, d.port, d.vpcId, d.tls ?? false);
       state.securityGroups = d.securityGroups;
       this.open.set(key, state);
       opening.push(this.listen(state));
@@ -117,6 +123,9 @@ export class ListenerSet {
     );
     server.on('clientError', (err: Error, socket: Socket) => onClientError(err, socket, state));
     state.server = server;
+    // HTTPS (spec §7.1): a TLS server listens and feeds decrypted connections to `server`.
+    const listening =
+      state.tls && this.tls !== undefined ? this.tls.wrap(server, state.address, state.port) : server;
     guardConnections(server, state, this.logger);
     return new Promise<void>((resolve) => {
       const onError = (err: Error): void => {
@@ -129,10 +138,10 @@ export class ListenerSet {
         state.server = null;
         resolve();
       };
-      server.once('error', onError);
-      server.listen({ host: state.address, port: state.port, exclusive: true }, () => {
-        server.off('error', onError);
-        server.on('error', (err) =>
+      listening.once('error', onError);
+      listening.listen({ host: state.address, port: state.port, exclusive: true }, () => {
+        listening.off('error', onError);
+        listening.on('error', (err) =>
           this.logger.error('listener error', { listener: state.key, error: err.message }),
         );
         this.logger.info('listening', {

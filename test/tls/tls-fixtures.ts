@@ -98,18 +98,22 @@ export function httpsGet(
         // The default checkServerIdentity checks the name against `servername`/host; keep it.
       },
       (res) => {
+        // Read the session now: a keep-alive agent takes the socket back at 'end'.
+        const socket = res.socket as TLSSocket;
+        const session = {
+          protocol: socket.getProtocol(),
+          alpn: socket.alpnProtocol ?? null,
+          peerSubjectCn: socket.getPeerCertificate()?.subject?.CN as string | undefined,
+          localPort: socket.localPort,
+        };
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
-          const socket = res.socket as TLSSocket;
           resolve({
             status: res.statusCode ?? 0,
             headers: res.headers,
             body: Buffer.concat(chunks).toString('utf8'),
-            protocol: socket.getProtocol?.() ?? null,
-            alpn: socket.alpnProtocol ?? null,
-            peerSubjectCn: socket.getPeerCertificate?.()?.subject?.CN as string | undefined,
-            localPort: socket.localPort,
+            ...session,
           });
         });
         res.on('error', reject);
