@@ -81,6 +81,20 @@ upCommand.action(async (opts: Record<string, string | boolean | undefined>) => {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 });
 
+program
+  .command('demo')
+  .description(
+    'Run the e-commerce demo (examples/ecommerce/demo.ts; --non-interactive, --data-dir …).',
+  )
+  .allowUnknownOption()
+  .allowExcessArguments()
+  .helpOption(false)
+  .action(async (_opts: unknown, cmd: Command) => {
+    const demo = new URL('../../examples/ecommerce/demo.ts', import.meta.url).href;
+    const { runDemo } = (await import(demo)) as { runDemo: (argv: string[]) => Promise<number> };
+    process.exit(await runDemo(cmd.args));
+  });
+
 registerCliCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

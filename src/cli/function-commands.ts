@@ -212,7 +212,10 @@ export function functionCommands(): ReturnType<typeof createGroup> {
         '--handler <file.export>',
         'module file (no extension) and export, e.g. index.handler',
       )
-      .option('--dir <folder>', 'folder holding the code (used in place, not copied)')
+      .option(
+        '--dir <folder>',
+        'folder holding the code, on the host running trellis up (used in place, not copied)',
+      )
       .option('--zip <file>', 'zip of the code (up to 700 KB; use --dir for more)')
       .option('--role <arn>', 'execution role: the handler gets its credentials in AWS_* variables')
       .option('--runtime <runtime>', 'a nodejs runtime', 'nodejs20.x')

@@ -21,7 +21,7 @@ import {
   ValidationException,
   type VPCLatticeClient,
 } from '@aws-sdk/client-vpc-lattice';
-import { createVpc } from '../support/inventory-client.js';
+import { createVpc, inventoryCall } from '../support/inventory-client.js';
 import {
   arnPattern,
   defaultVpcId,
@@ -265,11 +265,21 @@ describe('service network ↔ VPC associations', () => {
   test('create answers 200 ACTIVE; Get/List/Update/Delete; the network refuses deletion meanwhile', async () => {
     const sn = await network();
     const vpcId = await createVpc(proc);
+    // spec §1.5 SNVA: security groups must be groups of that VPC (Trellis's registry).
+    const [sg0, sg1, sg2] = await Promise.all(
+      [0, 1, 2].map(async (i) => {
+        const res = await inventoryCall(proc, 'POST', '/_trellis/securitygroups', {
+          groupName: `g${i}`,
+          vpcId,
+        });
+        return res.body!.groupId as string;
+      }),
+    );
     const out = await lattice.send(
       new CreateServiceNetworkVpcAssociationCommand({
         serviceNetworkIdentifier: sn.id,
         vpcIdentifier: vpcId,
-        securityGroupIds: ['sg-0123456789abcdef0'],
+        securityGroupIds: [sg0!],
         privateDnsEnabled: false,
         tags: { env: 'test' },
       }),
@@ -278,7 +288,7 @@ describe('service network ↔ VPC associations', () => {
     assert.match(out.id!, /^snva-[0-9a-f]{17}$/);
     assert.equal(out.status, 'ACTIVE');
     assert.equal(out.createdBy, proc.accountId);
-    assert.deepEqual(out.securityGroupIds, ['sg-0123456789abcdef0']);
+    assert.deepEqual(out.securityGroupIds, [sg0]);
     assert.equal(out.privateDnsEnabled, false);
 
     const got = await lattice.send(
@@ -309,10 +319,10 @@ describe('service network ↔ VPC associations', () => {
     const updated = await lattice.send(
       new UpdateServiceNetworkVpcAssociationCommand({
         serviceNetworkVpcAssociationIdentifier: out.arn,
-        securityGroupIds: ['sg-0123456789abcdef1', 'sg-01234567'],
+        securityGroupIds: [sg1!, sg2!],
       }),
     );
-    assert.deepEqual(updated.securityGroupIds, ['sg-0123456789abcdef1', 'sg-01234567']);
+    assert.deepEqual(updated.securityGroupIds, [sg1, sg2]);
     // spec §8.15: once set, the security groups can never be emptied.
     const empty = await expectAwsError(
       lattice.send(
@@ -330,7 +340,7 @@ describe('service network ↔ VPC associations', () => {
         serviceNetworkVpcAssociationIdentifier: out.id,
       }),
     );
-    assert.deepEqual(still.securityGroupIds, ['sg-0123456789abcdef1', 'sg-01234567']);
+    assert.deepEqual(still.securityGroupIds, [sg1, sg2]);
 
     const refused = await expectAwsError(
       lattice.send(new DeleteServiceNetworkCommand({ serviceNetworkIdentifier: sn.id })),
