@@ -35,6 +35,9 @@ import type { SnapshotSource } from './snapshot-source.js';
 import type { TargetHealthView } from './target-health.js';
 import { UpstreamPools } from './upstream-pools.js';
 import { TlsListeners, type DataPlaneTlsOptions } from './tls-listener.js';
+import { FastPath } from './fast-path/fast-path.js';
+import type { CompiledTarget } from './target-picker.js';
+import type { CompiledVpc } from './compile-snapshot.js';
 import { newTraceparent } from '../observability/trace-context.js';
 
 /** Timeouts of the data plane, all in milliseconds. */
@@ -76,6 +79,11 @@ export interface DataPlaneOptions {
   functions?: FunctionInvoker;
   /** HTTPS listeners (tls-listener.ts): opens snapshot keys; the generated-name certificate. */
   tls?: DataPlaneTlsOptions;
+  /**
+   * Serve plain HTTP/1.1 on raw sockets (fast-path/), handing anything unusual to node:http.
+   * Default true; false runs every request through node:http + undici.
+   */
+  fastPath?: boolean;
 }
 
 /** The running data plane. */
@@ -114,6 +122,7 @@ class DataPlaneImpl implements DataPlane {
   private readonly healthView: TargetHealthView | undefined;
   private readonly authGate: AuthGate;
   private readonly pools: UpstreamPools;
+  private readonly fast: FastPath | undefined;
   private readonly lambda: LambdaForwarder | undefined;
   private readonly listenerSet: ListenerSet;
   private readonly tls: TlsListeners;
@@ -150,11 +159,24 @@ class DataPlaneImpl implements DataPlane {
       keepAliveTimeoutMs: 4_000,
     });
     this.lambda = options.functions && new LambdaForwarder(options.functions, this.logger);
+    this.fast =
+      options.fastPath === false
+        ? undefined
+        : new FastPath(this, {
+            limits: this.limits,
+            targetResponseMs: t.targetResponseMs,
+            connectTimeoutMs: t.targetConnectMs ?? 10_000,
+            maxConnectionsPerTarget: options.maxConnectionsPerTarget ?? 256,
+            upstreamKeepAliveMs: 4_000,
+            logger: this.logger,
+          });
+    const fast = this.fast;
     this.listenerSet = new ListenerSet(
       this.limits,
       (req, res, l) => this.handleSafely(req, res, l),
       (err, socket, l) => this.handleClientError(err, socket, l),
       this.logger,
+      fast && ((server, state) => fast.attach(server, state)),
     );
     this.tls = new TlsListeners(options.tls, this.logger);
     this.listenerSet.tls = this.tls;
@@ -192,6 +214,7 @@ class DataPlaneImpl implements DataPlane {
     this.pending = undefined;
     await this.applying?.catch(() => undefined);
     await this.listenerSet.closeAll();
+    this.fast?.close();
     await this.pools.closeAll(this.limits.drainTimeoutMs);
   }
 
@@ -240,6 +263,7 @@ class DataPlaneImpl implements DataPlane {
     this.current = compiled;
     this.currentAuth = auth;
     this.pools.sweep(generation);
+    this.fast?.sweep();
     if (this.health !== undefined) {
       try {
         this.health.update(planHealthChecks(compiled));
@@ -253,6 +277,40 @@ class DataPlaneImpl implements DataPlane {
     const ready = this.waiters.filter((w) => w.revision <= compiled.revision);
     this.waiters = this.waiters.filter((w) => w.revision > compiled.revision);
     for (const w of ready) w.resolve();
+  }
+
+  /** FastPathHost: the shared routing decisions with this plane's current state. */
+  route(
+    out: RouteDecision,
+    l: ListenerState,
+    host: string | undefined,
+    method: string,
+    url: string,
+    request: IncomingMessage,
+    record: RequestRecord | null,
+  ): void {
+    routeRequest(
+      out,
+      this.current,
+      this.auth(),
+      this.healthView,
+      l,
+      host,
+      method,
+      url,
+      request,
+      record,
+    );
+  }
+
+  /** FastPathHost: the VPC whose clients arrive on `l`. */
+  vpcOf(l: ListenerState): CompiledVpc | undefined {
+    return this.current?.vpcsByAddress.get(l.address);
+  }
+
+  /** FastPathHost: the origin of a target's pool (`http://…`), undefined for LAMBDA targets. */
+  originOf(target: CompiledTarget): string | undefined {
+    return target.pool === undefined ? undefined : this.pools.originOf(target.pool);
   }
 
   /** The auth stage for the current snapshot, as `routeRequest` takes it (one object per swap). */

@@ -16,6 +16,8 @@ export class ListenerState {
   retired = false;
   /** The VPC's security groups, swapped with each snapshot (security-group-filter.ts). */
   securityGroups: SecurityGroupGate | undefined = undefined;
+  /** The socket fast path's hooks for this listener's connections (fast-path/), when attached. */
+  fast: ListenerConnections | null = null;
   constructor(
     readonly address: string,
     readonly port: number,
@@ -31,6 +33,17 @@ export class ListenerState {
 export function listenKey(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
+
+/** Connections a listener's server does not track itself (the fast path's). */
+export interface ListenerConnections {
+  /** Ends the idle keep-alive ones now; busy ones close after their answer (`retired`). */
+  closeIdle(): void;
+  /** Cuts every one (drain grace over). */
+  closeAll(): void;
+}
+
+/** Puts something in front of a new listener's server (the fast path), before it listens. */
+export type ListenerAttach = (server: Server, state: ListenerState) => void;
 
 /** Client-side limits and timeouts (spec §6). */
 export interface ClientLimits {
@@ -69,6 +82,7 @@ export class ListenerSet {
     private readonly onRequest: RequestEntry,
     private readonly onClientError: ClientErrorEntry,
     private readonly logger: DataPlaneLogger,
+    private readonly attach?: ListenerAttach,
   ) {}
 
   /** Listening addresses right now. */
@@ -126,6 +140,7 @@ export class ListenerSet {
     // HTTPS (spec §7.1): a TLS server listens and feeds decrypted connections to `server`.
     const listening =
       state.tls && this.tls !== undefined ? this.tls.wrap(server, state.address, state.port) : server;
+    this.attach?.(server, state);
     guardConnections(server, state, this.logger);
     return new Promise<void>((resolve) => {
       const onError = (err: Error): void => {
@@ -160,7 +175,7 @@ export class ListenerSet {
     const server = state.server;
     if (server === null) return;
     this.logger.info('closing listener', { address: state.address, port: state.port });
-    const done = closeServer(server, this.limits.drainTimeoutMs);
+    const done = closeServer(server, this.limits.drainTimeoutMs, state.fast);
     this.closing.add(done);
     void done.then(() => this.closing.delete(done));
   }
@@ -173,14 +188,22 @@ export class ListenerSet {
 }
 
 /** Stops accepting, closes idle keep-alive connections, and cuts the rest after `graceMs`. */
-function closeServer(server: Server, graceMs: number): Promise<void> {
+function closeServer(
+  server: Server,
+  graceMs: number,
+  fast: ListenerConnections | null,
+): Promise<void> {
   return new Promise<void>((resolve) => {
-    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+    const timer = setTimeout(() => {
+      server.closeAllConnections();
+      fast?.closeAll();
+    }, graceMs);
     timer.unref();
     server.close(() => {
       clearTimeout(timer);
       resolve();
     });
     server.closeIdleConnections();
+    fast?.closeIdle();
   });
 }

@@ -23,6 +23,7 @@ class PoolEntry {
  */
 export class UpstreamPools {
   private readonly entries = new Map<string, PoolEntry>();
+  private readonly origins = new WeakMap<object, string>();
   private generation = 0;
   private readonly options: UpstreamPoolOptions;
 
@@ -51,7 +52,13 @@ export class UpstreamPools {
       connect: origin.startsWith('https:') ? { rejectUnauthorized: false } : undefined,
     });
     this.entries.set(origin, new PoolEntry(pool, this.generation));
+    this.origins.set(pool, origin);
     return pool;
+  }
+
+  /** The origin (`http://ip:port`) a pool from `acquire` connects to; undefined for others. */
+  originOf(pool: object): string | undefined {
+    return this.origins.get(pool);
   }
 
   /**
