@@ -3,7 +3,11 @@
  * Trellis applies them at once: status is ACTIVE on create, and a delete answers
  * DELETE_IN_PROGRESS with the association already gone.
  */
-import { ConflictException, ValidationException } from '../errors/aws-errors.js';
+import {
+  AccessDeniedException,
+  ConflictException,
+  ValidationException,
+} from '../errors/aws-errors.js';
 import {
   ID_PREFIX,
   idFromIdentifier,
@@ -36,6 +40,7 @@ import type { StoredResource } from '../store/store.js';
 import { checkQuota, findOwned } from './lookups.js';
 import { arnScope, type OperationScope, type WriteScope } from './manager-context.js';
 import { listPage } from './pagination.js';
+import { findAssociable } from './resource-sharing.js';
 import { requireSecurityGroupsOfVpc } from './security-groups.js';
 import { findVpc } from './target-groups.js';
 
@@ -68,13 +73,24 @@ export async function createServiceNetworkServiceAssociation(
   requireIdentifier(fields, 'serviceNetworkIdentifier', input.serviceNetworkIdentifier);
   checkTags(fields, 'tags', input.tags);
   if (fields.length) throw ValidationException.fromFields(fields);
-  const sn = await findOwned<ServiceNetwork>(
+  // Either side may be another account's, named by ARN and shared with the caller (spec §1.5 SNSA).
+  const sn = await findAssociable<ServiceNetwork>(
     scope,
     'service-network',
     input.serviceNetworkIdentifier as string,
+    'vpc-lattice:CreateServiceNetworkServiceAssociation',
   );
-  const svc = await findOwned<Service>(scope, 'service', input.serviceIdentifier as string);
+  const svc = await findAssociable<Service>(
+    scope,
+    'service',
+    input.serviceIdentifier as string,
+    'vpc-lattice:CreateServiceNetworkServiceAssociation',
+  );
   const accountId = scope.caller.accountId;
+  if (sn.accountId !== accountId && svc.accountId !== accountId)
+    throw new AccessDeniedException(
+      'You must own the service or the service network: two resources shared with you cannot be associated with each other.',
+    );
   const existing = await scope.reader.count({
     kind: SNSA,
     where: { serviceNetworkId: sn.id, serviceId: svc.id },
@@ -303,10 +319,11 @@ export async function createServiceNetworkVpcAssociation(
   checkDnsOptions(fields, input.dnsOptions);
   checkTags(fields, 'tags', input.tags);
   if (fields.length) throw ValidationException.fromFields(fields);
-  const sn = await findOwned<ServiceNetwork>(
+  const sn = await findAssociable<ServiceNetwork>(
     scope,
     'service-network',
     input.serviceNetworkIdentifier as string,
+    'vpc-lattice:CreateServiceNetworkVpcAssociation',
   );
   const vpc = await findVpc(scope, input.vpcIdentifier as string);
   // spec §1.5 SNVA: the security groups must be groups of that VPC.

@@ -1,0 +1,99 @@
+/**
+ * Cross-account use of service networks and services (spec §1.5 SNSA/ResourcePolicy; issue 8 §4).
+ * A resource of account A can be named by account B — always by ARN — only when A shares it: a
+ * resource policy (PutResourcePolicy) on it whose Allow statements grant B's principal the
+ * association action. Without such a grant the caller gets AccessDeniedException; a resource of
+ * another account named by bare id stays invisible (ResourceNotFound), as before.
+ *
+ * Actions (the names of the Lattice operations they permit, as AWS RAM's managed permissions
+ * for VPC Lattice list them):
+ *   - on a service: `vpc-lattice:CreateServiceNetworkServiceAssociation`
+ *   - on a service network: `vpc-lattice:CreateServiceNetworkServiceAssociation` (B's service
+ *     joins A's network) and `vpc-lattice:CreateServiceNetworkVpcAssociation` (B's VPC joins it)
+ * Wildcards (`vpc-lattice:*`, `vpc-lattice:Create*`, `*`) match as in any IAM policy.
+ */
+import { AccessDeniedException } from '../errors/aws-errors.js';
+import { idFromIdentifier } from '../model/ids.js';
+import type { ResourcePolicy } from '../model/lattice-types.js';
+import type { ResourceKind } from '../model/resource-kinds.js';
+import {
+  compilePolicy,
+  emptyKeys,
+  evaluatePolicy,
+  parsePolicy,
+  type AuthorizationPrincipal,
+} from '../iam/policy/index.js';
+import type { StoredResource } from '../store/store.js';
+import { notFound } from './lookups.js';
+import type { Caller, OperationScope } from './manager-context.js';
+
+/** The association actions a share may grant. */
+export type SharedAction =
+  | 'vpc-lattice:CreateServiceNetworkServiceAssociation'
+  | 'vpc-lattice:CreateServiceNetworkVpcAssociation';
+
+/** The caller as a policy principal (account root, user, or assumed-role session). */
+export function callerPrincipal(caller: Caller): AuthorizationPrincipal {
+  const arn = caller.principalArn;
+  const session = /^arn:([^:]+):sts::(\d{12}):assumed-role\/(.+)\/([^/]+)$/.exec(arn);
+  if (session)
+    return {
+      arn,
+      accountId: caller.accountId,
+      type: 'AssumedRole',
+      roleArn: `arn:${session[1]}:iam::${session[2]}:role/${session[3]}`,
+      sessionName: session[4]!,
+    };
+  if (arn.endsWith(':root')) return { arn, accountId: caller.accountId, type: 'Account' };
+  return { arn, accountId: caller.accountId, type: 'User' };
+}
+
+/** True when the resource policy on `resourceArn` allows the caller `action`. */
+export async function isSharedWith(
+  scope: OperationScope,
+  resourceArn: string,
+  action: SharedAction,
+): Promise<boolean> {
+  const found = await scope.reader.get<ResourcePolicy>('resource-policy', resourceArn);
+  if (!found) return false;
+  let policy;
+  try {
+    policy = compilePolicy(parsePolicy(found.data.policy, { kind: 'resource' }), {
+      level: 'Resource',
+      resourceArn,
+    });
+  } catch {
+    return false; // an unreadable policy shares nothing
+  }
+  const verdict = evaluatePolicy(policy, {
+    action,
+    resource: resourceArn,
+    principal: callerPrincipal(scope.caller),
+    keys: emptyKeys(),
+  });
+  return verdict.effect === 'Allow';
+}
+
+/**
+ * Finds a service network or service the caller may associate: its own (by id or ARN), or
+ * another account's named by ARN and shared with the caller for `action`.
+ */
+export async function findAssociable<T>(
+  scope: OperationScope,
+  kind: Extract<ResourceKind, 'service' | 'service-network'>,
+  identifier: string,
+  action: SharedAction,
+): Promise<StoredResource<T & { arn: string }>> {
+  const byArn = identifier.startsWith('arn:');
+  const found = byArn
+    ? await scope.reader.getByArn<T & { arn: string }>(identifier)
+    : await scope.reader.get<T & { arn: string }>(kind, idFromIdentifier(identifier));
+  if (!found || found.kind !== kind) throw notFound(kind, identifier);
+  if (found.accountId === scope.caller.accountId) return found;
+  // spec §1.5 SNSA: another account's resource must be named by ARN.
+  if (!byArn) throw notFound(kind, identifier);
+  if (await isSharedWith(scope, found.data.arn, action)) return found;
+  throw new AccessDeniedException(
+    `Account ${scope.caller.accountId} is not allowed to use ${found.data.arn}: its owner (${found.accountId}) has not shared it. The owner grants ${action} to this account with PutResourcePolicy on the ARN.`,
+  );
+}
