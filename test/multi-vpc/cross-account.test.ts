@@ -6,14 +6,18 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { SignatureV4 } from '@smithy/signature-v4';
 import {
   AccessDeniedException,
   CreateServiceNetworkCommand,
   CreateServiceNetworkServiceAssociationCommand,
   CreateServiceNetworkVpcAssociationCommand,
   CreateServiceCommand,
+  PutAuthPolicyCommand,
   PutResourcePolicyCommand,
   ResourceNotFoundException,
+  UpdateServiceCommand,
   type VPCLatticeClient,
 } from '@aws-sdk/client-vpc-lattice';
 import {
@@ -171,4 +175,104 @@ test('B’s VPC joins A’s service network only when A shares the network for i
   const assoc = await join();
   assert.equal(assoc.status, 'ACTIVE');
   assert.equal(assoc.createdBy, bAccount.accountId);
+});
+
+/** SigV4 headers for a data-plane GET (service `vpc-lattice-svcs`, spec §2.2). */
+async function signedHeaders(
+  host: string,
+  credentials: Credentials,
+): Promise<Record<string, string>> {
+  const signer = new SignatureV4({
+    service: 'vpc-lattice-svcs',
+    region: proc.region,
+    credentials,
+    sha256: Sha256,
+  });
+  const signed = await signer.sign({
+    method: 'GET',
+    protocol: 'http:',
+    hostname: host,
+    path: '/',
+    query: {},
+    headers: { host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+  });
+  const out = { ...(signed.headers as Record<string, string>) };
+  delete out.host;
+  return out;
+}
+
+test('A’s auth policy sees B’s accounts: SourceVpcOwnerAccount and aws:PrincipalAccount (spec §2.4)', async () => {
+  const port = randomPort();
+  const aVpc = await createVpc(proc);
+  const svc = await a.send(new CreateServiceCommand({ name: uniqueName('guarded') }));
+  const tg = await createTargetGroup(a, aVpc, upstream.port, [{ id: '127.0.0.1' }]);
+  await createListener(a, svc.id!, port, forwardTo(tg.id));
+  await a.send(
+    new PutResourcePolicyCommand({
+      resourceArn: svc.arn,
+      policy: sharePolicy(svc.arn!, bAccount.accountId, [
+        'vpc-lattice:CreateServiceNetworkServiceAssociation',
+      ]),
+    }),
+  );
+  const ingressB = randomLoopback();
+  const bVpc = await createVpc(proc, { ingressAddresses: [ingressB] }, bAccount.credentials);
+  const bNet = await b.send(new CreateServiceNetworkCommand({ name: uniqueName('sn-b') }));
+  await b.send(
+    new CreateServiceNetworkVpcAssociationCommand({
+      serviceNetworkIdentifier: bNet.id,
+      vpcIdentifier: bVpc,
+    }),
+  );
+  await b.send(
+    new CreateServiceNetworkServiceAssociationCommand({
+      serviceIdentifier: svc.arn,
+      serviceNetworkIdentifier: bNet.id,
+    }),
+  );
+  await a.send(new UpdateServiceCommand({ serviceIdentifier: svc.id, authType: 'AWS_IAM' }));
+  const policy = {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: '*',
+        Action: 'vpc-lattice-svcs:Invoke',
+        Resource: '*',
+        Condition: {
+          StringEquals: {
+            'vpc-lattice-svcs:SourceVpcOwnerAccount': bAccount.accountId,
+            'aws:PrincipalAccount': bAccount.accountId,
+          },
+        },
+      },
+    ],
+  };
+  await a.send(
+    new PutAuthPolicyCommand({ resourceIdentifier: svc.id, policy: JSON.stringify(policy) }),
+  );
+  const host = svc.dnsEntry!.domainName!;
+  await waitFor(
+    async () =>
+      (
+        await send(ingressB, port, {
+          host,
+          headers: await signedHeaders(host, bAccount.credentials),
+        })
+      ).status === 200,
+    { message: 'B, signed, from B’s VPC is allowed' },
+  );
+  const echo = (
+    await send(ingressB, port, { host, headers: await signedHeaders(host, bAccount.credentials) })
+  ).echo();
+  assert.match(
+    String(echo.headers['x-amzn-lattice-identity']),
+    new RegExp(`Principal=arn:aws:iam::${bAccount.accountId}:root`),
+  );
+  const asA = await send(ingressB, port, {
+    host,
+    headers: await signedHeaders(host, proc.credentials),
+  });
+  assert.equal(asA.status, 403, 'A’s own principal is not B’s account');
+  assert.equal((await send(ingressB, port, { host })).status, 403, 'anonymous');
 });
