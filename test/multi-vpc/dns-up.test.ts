@@ -3,9 +3,16 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Resolver } from 'node:dns/promises';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { TagResourceCommand } from '@aws-sdk/client-vpc-lattice';
-import { createNetwork, createService, waitFor } from '../support/dataplane-fixtures.js';
+import {
+  createNetwork,
+  createService,
+  randomLoopback,
+  randomPort,
+  waitFor,
+} from '../support/dataplane-fixtures.js';
+import { createVpc } from '../support/inventory-client.js';
 import { defaultVpcId } from '../support/sdk-helpers.js';
 import { startTrellis, type TrellisProcess } from '../support/trellis-process.js';
 
@@ -52,4 +59,41 @@ test('a service associated with the default VPC’s network resolves to its ingr
     },
   );
   assert.equal(await lookup('unknown-0.abc.vpc-lattice-svcs.us-east-1.on.aws'), 'ENOTFOUND');
+});
+
+describe('trellis up --dns-listen vpcs:<port>: each VPC asks on its own ingress address', () => {
+  let perVpc: TrellisProcess;
+  const port = randomPort();
+  before(async () => {
+    perVpc = await startTrellis({
+      args: ['--dns-listen', `vpcs:${port}`, '--dataplane-host', randomLoopback()],
+      env: { TRELLIS_STORE_SYNCHRONOUS: 'NORMAL' },
+    });
+  });
+  after(() => perVpc.stop());
+
+  test('a name answers in the associated VPC and is NXDOMAIN in another', async () => {
+    const client = perVpc.lattice();
+    const inside = randomLoopback();
+    const outside = randomLoopback();
+    const vpcIn = await createVpc(perVpc, { ingressAddresses: [inside] });
+    await createVpc(perVpc, { ingressAddresses: [outside] });
+    const sn = await createNetwork(client, vpcIn);
+    const svc = await createService(client, sn.id);
+    const ask = async (at: string): Promise<string> => {
+      const r = new Resolver({ timeout: 500, tries: 1 });
+      r.setServers([`${at}:${port}`]);
+      try {
+        return JSON.stringify(await r.resolve4(svc.dnsName));
+      } catch (err) {
+        return (err as { code: string }).code;
+      }
+    };
+    await waitFor(async () => (await ask(inside)) === JSON.stringify([inside]), {
+      message: 'answered in the associated VPC',
+    });
+    await waitFor(async () => (await ask(outside)) === 'ENOTFOUND', {
+      message: 'NXDOMAIN in the other VPC',
+    });
+  });
 });
