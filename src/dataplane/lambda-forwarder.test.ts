@@ -150,7 +150,10 @@ describe('LAMBDA targets through the data plane (spec §3.3)', () => {
       'x-amzn-lattice-target': `ServiceArn=${e.headers['x-amzn-lattice-target']!.match(/ServiceArn=([^;]+)/)![1]}; ServiceNetworkArn=${netArn}; TargetGroupArn=${tgArns.v1}`,
       'x-amzn-source-vpc': vpcId,
       'x-amzn-requestid': 'req-v1',
+      // A W3C trace context is created when the client sends none (monitoring).
+      traceparent: e.headers.traceparent,
     });
+    assert.match(e.headers.traceparent ?? '', /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
   });
 
   it('V2: camelCase event with arrays, requestContext ARNs, region and timeEpoch in microseconds', async () => {

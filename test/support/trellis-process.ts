@@ -84,7 +84,7 @@ export async function startTrellis(options: StartOptions = {}): Promise<TrellisP
   let exitCode: number | null | undefined;
   void exited.then((c) => (exitCode = c));
 
-  const deadline = Date.now() + (options.timeoutMs ?? 20_000);
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   while (!existsSync(runtime)) {
     if (exitCode !== undefined) throw new Error(`trellis up exited with ${exitCode}:\n${out}`);
     if (Date.now() > deadline) {
