@@ -10,6 +10,7 @@
  *   --ingress <ip>        the data plane's address (Trellis's default VPC), default 127.0.0.1
  *   --api-port <port>     preferred API port, default 7700 (another one if taken)
  *   --listener-port <p>   preferred listener port of the services, default 8080 (idem)
+ *   --https-port <p>      preferred port of Payment's HTTPS listener, default 8443 (idem)
  *   --canary-probes <n>   Delivery calls for the weighted split, default 50
  *   --report-file <file>  also write the report as JSON
  *
@@ -51,6 +52,7 @@ interface Options {
   ingress: string;
   apiPort: number;
   listenerPort: number;
+  httpsPort: number;
   canaryProbes: number;
   reportFile?: string;
 }
@@ -62,6 +64,7 @@ function parseArgs(argv: string[]): Options {
     ingress: '127.0.0.1',
     apiPort: 7700,
     listenerPort: 8080,
+    httpsPort: 8443,
     canaryProbes: 50,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -76,6 +79,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--ingress') o.ingress = next();
     else if (a === '--api-port') o.apiPort = Number(next());
     else if (a === '--listener-port') o.listenerPort = Number(next());
+    else if (a === '--https-port') o.httpsPort = Number(next());
     else if (a === '--canary-probes') o.canaryProbes = Number(next());
     else if (a === '--report-file') o.reportFile = resolve(next());
     else throw new Error(`unknown argument ${a} (see examples/ecommerce/demo.ts)`);
@@ -313,6 +317,7 @@ interface OrderCall {
   method: string;
   path: string;
   status: number;
+  protocol?: string;
   ms: number;
   body?: { seen?: SeenByTarget; version?: string; task?: string } & Record<string, unknown>;
   text?: string;
@@ -341,6 +346,8 @@ export interface DemoReport {
   apiEndpoint: string;
   ingress: string;
   listenerPort: number;
+  /** Port of Payment's HTTPS listener (used when Payment got a certificate). */
+  httpsPort: number;
   notes: string[];
   notYet: string[];
   /** Where the sample services listen (`address:port`; IPv6 in brackets). */
@@ -353,8 +360,10 @@ export interface DemoReport {
 }
 
 /** What Trellis does not do yet that the announcement's setup has; printed plainly. */
+/** Said when Payment could not get a certificate (a Trellis without ACM / HTTPS listeners). */
+const NO_HTTPS =
+  'HTTPS listeners: this Trellis has no certificates (ACM) yet, so Payment serves its custom domain over HTTP (the announcement uses HTTPS with an ACM certificate).';
 const NOT_YET = [
-  'HTTPS listeners: TLS termination and certificates are being built; Payment serves its custom domain over HTTP here (the announcement uses HTTPS with an ACM certificate).',
   'Real VPCs: VPCs are Trellis inventory records with loopback ingress addresses, not network namespaces with overlapping CIDRs (that needs root and is not built).',
   'Accounts: everything runs in one account; the announcement spreads the services over several accounts, shared through AWS RAM, which Trellis does not have.',
   'DNS: service names do not resolve here; clients connect to their VPC ingress address and send the name as Host (trellis curl --connect-to).',
@@ -423,7 +432,7 @@ export async function runDemo(argv: string[]): Promise<number> {
   const dirArg = shown.startsWith('..') ? o.dataDir : shown;
   say('Trellis e-commerce demo — the application of the VPC Lattice GA announcement:');
   say('Order (Lambda) calls Inventory (IPv6 target), Delivery (ALB, canary v1/v2) and Payment');
-  say('(EC2 instance, custom domain) through one service network with IAM auth.');
+  say('(EC2 instance, HTTPS on a custom domain) through one service network with IAM auth.');
 
   const report: DemoReport = {
     ok: false,
@@ -432,6 +441,7 @@ export async function runDemo(argv: string[]): Promise<number> {
     apiEndpoint: '',
     ingress: o.ingress,
     listenerPort: 0,
+    httpsPort: 0,
     notes: [],
     notYet: NOT_YET,
   };
@@ -455,6 +465,9 @@ export async function runDemo(argv: string[]): Promise<number> {
     recordPids(o.dataDir);
     const apiPort = await choosePort('127.0.0.1', o.apiPort, 'the Trellis API', note);
     const listenerPort = await choosePort(o.ingress, o.listenerPort, 'the service listeners', note);
+    let httpsPort = await choosePort(o.ingress, o.httpsPort, "Payment's HTTPS listener", note);
+    if (httpsPort === listenerPort) httpsPort = await choosePort(o.ingress, 0, '', note);
+    report.httpsPort = httpsPort;
     report.listenerPort = listenerPort;
     const log = openSync(join(o.dataDir, 'trellis-up.log'), 'a');
     const up = spawn(
@@ -565,6 +578,8 @@ export async function runDemo(argv: string[]): Promise<number> {
       credentials,
       ingress: o.ingress,
       listenerPort,
+      httpsPort,
+      caFile: join(o.dataDir, 'ca.pem'),
       inventory: { address: inventory.address, port: inventory.port },
       alb: { address: alb.address, v1Port: alb.listeners.v1, v2Port: alb.listeners.v2 },
       payment: { address: payment.address, port: payment.port },
@@ -574,6 +589,7 @@ export async function runDemo(argv: string[]): Promise<number> {
       progress: (l) => detail(`✓ ${l}`),
     });
     report.setup = setup;
+    if (setup.paymentHttpReason) report.notYet = [NO_HTTPS, ...NOT_YET];
     const orderHost = setup.services.order.host;
     // Served once anonymous callers get the network's 403 (before: 404 or refused).
     for (const deadline = Date.now() + 20_000; ; await sleep(100)) {
@@ -647,7 +663,9 @@ export async function runDemo(argv: string[]): Promise<number> {
       const expected: Record<string, number> = { inventory: 200, delivery: 201, payment: 200 };
       for (const c of orderBody.calls) {
         const seen = c.body?.seen;
-        const who = c.body?.version ? ` (${c.body.version}/${c.body.task})` : '';
+        const who =
+          (c.body?.version ? ` (${c.body.version}/${c.body.task})` : '') +
+          (c.protocol === 'HTTPS' ? ` over HTTPS (${setup.paymentDomain}, ACM certificate)` : '');
         say(
           `  order → ${pad(c.service, 10)} ${pad(`${c.method} ${c.path}`, 24)} ${c.status}${who}`,
         );
@@ -664,6 +682,10 @@ export async function runDemo(argv: string[]): Promise<number> {
             (seen?.identity ?? '').includes('Type=AWS_IAM'),
           seen?.identity ?? '(none)',
         );
+      }
+      if (setup.certificateArn) {
+        const pay = orderBody.calls.find((c) => c.service === 'payment');
+        check('Order reached Payment over HTTPS', pay?.protocol === 'HTTPS', pay?.protocol ?? '-');
       }
       const split = orderBody.canary.byVersion;
       const n = orderBody.canary.calls;
@@ -787,7 +809,7 @@ export async function runDemo(argv: string[]): Promise<number> {
       say(`  ${c.ok ? '✓' : '✗'} ${c.name}${c.ok ? '' : `  (${c.detail})`}`);
     report.ok = report.checks.length > 0 && report.checks.every((c) => c.ok);
     say('\n  Not in Trellis yet (so not in this demo):');
-    for (const l of NOT_YET) say(`    - ${l}`);
+    for (const l of report.notYet) say(`    - ${l}`);
     if (o.reportFile) writeFileSync(o.reportFile, JSON.stringify(report, null, 2));
     reportDone = true;
 
@@ -811,7 +833,7 @@ export async function runDemo(argv: string[]): Promise<number> {
       `  npx trellis curl ${d} ${conn} -X POST -H 'content-type: application/json' -d '{"item":"sku-42"}' http://${orderHost}:${listenerPort}/orders`,
     );
     say(
-      `  npx trellis curl ${d} ${conn} --role ${ORDER_ROLE} -X POST -H 'content-type: application/json' -d '{}' http://${setup.paymentDomain}:${listenerPort}/pay`,
+      `  npx trellis curl ${d} ${conn} --role ${ORDER_ROLE} -X POST -H 'content-type: application/json' -d '{}' ${setup.paymentUrl}/pay`,
     );
     say(
       `  npx trellis auth simulate ${d} --principal ${setup.roleArn} --service ${setup.services.inventory.id} --method POST --path /stock`,

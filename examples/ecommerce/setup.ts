@@ -7,7 +7,7 @@
  *   Order (Lambda function, role order-service-role)
  *     ├─ GET  /stock      → Inventory  IP target group, IPv6 target (::1)
  *     ├─ POST /delivery   → Delivery   ALB target groups v1/v2, weighted canary 80/20
- *     └─ POST /pay        → Payment    INSTANCE target group, custom domain
+ *     └─ POST /pay        → Payment    INSTANCE target group, HTTPS on a custom domain
  *   one service network (AWS_IAM), the announcement's auth policy, access logs.
  *
  * The only Trellis-specific part is marked TRELLIS-SPECIFIC below: on AWS the VPCs, the EC2
@@ -16,6 +16,7 @@
  */
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { ACMClient, RequestCertificateCommand } from '@aws-sdk/client-acm';
 import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   CreateAccessLogSubscriptionCommand,
@@ -43,6 +44,13 @@ export interface EcommerceSetupInput {
   ingress: string;
   /** Port of every service's HTTP listener. */
   listenerPort: number;
+  /** Port of Payment's HTTPS listener. */
+  httpsPort: number;
+  /**
+   * Root certificate the Order function trusts for Payment's HTTPS (Trellis: `<data-dir>/ca.pem`,
+   * its local CA; on AWS a public ACM certificate needs none).
+   */
+  caFile?: string;
   inventory: { address: string; port: number };
   alb: { address: string; v1Port: number; v2Port: number };
   payment: { address: string; port: number };
@@ -77,6 +85,11 @@ export interface EcommerceSetup {
   canaryWeights: { v1: number; v2: number };
   logGroupArn: string;
   paymentDomain: string;
+  /** How Order reaches Payment: HTTPS with an ACM certificate, or HTTP where there is none. */
+  paymentUrl: string;
+  certificateArn?: string;
+  /** Why Payment is on HTTP, when it is. */
+  paymentHttpReason?: string;
 }
 
 /** The Delivery canary: share of /delivery* requests per version (a listener rule's weights). */
@@ -96,6 +109,7 @@ export async function setUpEcommerce(input: EcommerceSetupInput): Promise<Ecomme
   const lattice = new VPCLatticeClient(client);
   const iam = new IAMClient(client);
   const lambda = new LambdaClient(client);
+  const acm = new ACMClient(client);
   try {
     const port = input.listenerPort;
 
@@ -199,7 +213,10 @@ export async function setUpEcommerce(input: EcommerceSetupInput): Promise<Ecomme
       healthCheckIntervalSeconds: 5,
       healthyThresholdCount: 2,
     };
-    const service = async (name: string, extra: { customDomainName?: string } = {}) => {
+    const service = async (
+      name: string,
+      extra: { customDomainName?: string; certificateArn?: string } = {},
+    ) => {
       const s = await lattice.send(
         new CreateServiceCommand({
           name,
@@ -305,8 +322,23 @@ export async function setUpEcommerce(input: EcommerceSetupInput): Promise<Ecomme
       `  rule delivery-canary: /delivery* → delivery-v1 ${CANARY_WEIGHTS.v1}% / delivery-v2 ${CANARY_WEIGHTS.v2}% (ALB targets)`,
     );
 
-    // 5. Payment: an EC2 instance, on a custom domain.
-    const payment = await service('payment', { customDomainName: PAYMENT_DOMAIN });
+    // 5. Payment: an EC2 instance, HTTPS on a custom domain with its own certificate. On AWS the
+    // certificate is imported into ACM or requested and validated by DNS; Trellis issues it from
+    // its local CA. Where the endpoint has no ACM, Payment stays on HTTP (and says why).
+    let certificateArn: string | undefined;
+    let paymentHttpReason: string | undefined;
+    try {
+      const cert = await acm.send(new RequestCertificateCommand({ DomainName: PAYMENT_DOMAIN }));
+      certificateArn = cert.CertificateArn!;
+      say(`ACM certificate for ${PAYMENT_DOMAIN} (${certificateArn})`);
+    } catch (err) {
+      paymentHttpReason = `no ACM certificate (${(err as Error).name}: ${(err as Error).message})`;
+      say(`${paymentHttpReason}: Payment listens on HTTP`);
+    }
+    const payment = await service('payment', {
+      customDomainName: PAYMENT_DOMAIN,
+      ...(certificateArn ? { certificateArn } : {}),
+    });
     const paymentTg = await lattice.send(
       new CreateTargetGroupCommand({
         name: 'payment',
@@ -325,16 +357,18 @@ export async function setUpEcommerce(input: EcommerceSetupInput): Promise<Ecomme
         targets: [{ id: instance.instanceId }],
       }),
     );
+    const paymentPort = certificateArn ? input.httpsPort : port;
     await lattice.send(
       new CreateListenerCommand({
         serviceIdentifier: payment.id,
-        name: 'http',
-        protocol: 'HTTP',
-        port,
+        name: certificateArn ? 'https' : 'http',
+        protocol: certificateArn ? 'HTTPS' : 'HTTP',
+        port: paymentPort,
         defaultAction: { forward: { targetGroups: [{ targetGroupIdentifier: paymentTg.id }] } },
       }),
     );
-    say(`  target group payment: INSTANCE ${instance.instanceId}`);
+    const paymentUrl = `${certificateArn ? 'https' : 'http'}://${payment.host}:${paymentPort}`;
+    say(`  target group payment: INSTANCE ${instance.instanceId}; listener ${paymentUrl}`);
 
     // 6. The announcement's auth policy: Order may GET /stock on Inventory and call anything
     // under /delivery on Delivery. (The post's Resource ".../delivery" matches that one path
@@ -385,8 +419,9 @@ export async function setUpEcommerce(input: EcommerceSetupInput): Promise<Ecomme
           Variables: {
             INVENTORY_URL: `http://${inventory.host}:${port}`,
             DELIVERY_URL: `http://${delivery.host}:${port}`,
-            PAYMENT_URL: `http://${payment.host}:${port}`,
+            PAYMENT_URL: paymentUrl,
             LATTICE_INGRESS: input.ingress,
+            ...(certificateArn && input.caFile ? { LATTICE_CA_FILE: input.caFile } : {}),
           },
         },
       }),
@@ -442,11 +477,15 @@ export async function setUpEcommerce(input: EcommerceSetupInput): Promise<Ecomme
       canaryWeights: { ...CANARY_WEIGHTS },
       logGroupArn,
       paymentDomain: PAYMENT_DOMAIN,
+      paymentUrl,
+      ...(certificateArn ? { certificateArn } : {}),
+      ...(paymentHttpReason ? { paymentHttpReason } : {}),
     };
   } finally {
     lattice.destroy();
     iam.destroy();
     lambda.destroy();
+    acm.destroy();
   }
 }
 

@@ -160,7 +160,8 @@ describe('trellis demo --non-interactive', () => {
       assert.equal(seen.sourceVpc, setup.vpcs.orders, c.service);
       const svc = setup.services[c.service as 'inventory' | 'delivery' | 'payment'];
       assert.match(seen.latticeTarget ?? '', new RegExp(`^ServiceArn=${svc.arn};`), c.service);
-      assert.equal(seen.host, `${svc.host}:${report.listenerPort}`, c.service);
+      if (c.service !== 'payment')
+        assert.equal(seen.host, `${svc.host}:${report.listenerPort}`, c.service);
     }
   });
 
@@ -228,10 +229,26 @@ describe('trellis demo --non-interactive', () => {
     assert.ok(samples.alb.includes(String(find('POST', '/delivery')!.targetIpPort)));
   });
 
+  test('Payment is HTTPS on its custom domain where Trellis has certificates, else HTTP said plainly', () => {
+    const setup = report.setup!;
+    const pay = report.order!.body!.calls.find((c) => c.service === 'payment')!;
+    if (setup.certificateArn) {
+      assert.match(setup.certificateArn, /^arn:aws:acm:/);
+      assert.equal(setup.paymentUrl, `https://payment.shop.example:${report.httpsPort}`);
+      assert.equal(pay.protocol, 'HTTPS');
+      assert.doesNotMatch(run.out, /HTTPS listeners: this Trellis has no certificates/);
+    } else {
+      assert.equal(setup.paymentUrl, `http://payment.shop.example:${report.listenerPort}`);
+      assert.equal(pay.protocol, 'HTTP');
+      assert.match(run.out, /HTTPS listeners: this Trellis has no certificates/);
+    }
+    assert.equal(pay.body!.seen!.host, new URL(setup.paymentUrl).host);
+  });
+
   test('says plainly what Trellis does not do yet', () => {
     assert.match(run.out, /Not in Trellis yet/);
-    assert.match(run.out, /HTTPS listeners/);
     assert.match(run.out, /network namespaces/);
+    assert.match(run.out, /one account/);
   });
 
   test('leaves no process behind', () => {

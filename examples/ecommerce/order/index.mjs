@@ -7,15 +7,20 @@
 // Trellis, like Lambda, puts the role session's keys in AWS_ACCESS_KEY_ID/… of the environment.
 // Nothing here is Trellis-specific except LATTICE_INGRESS: on AWS the service DNS names resolve
 // (through the VPC's resolver) to VPC Lattice's link-local addresses; the function connects to its
-// VPC's ingress address instead and sends the service name as Host.
+// VPC's ingress address instead and sends the service name as Host (and as TLS SNI for HTTPS).
+// LATTICE_CA_FILE, when set, is the root Payment's certificate chains to (Trellis's local CA).
 //
 // The handler answers Lattice LAMBDA-target events (V1 or V2) and direct Invoke payloads alike.
 // It also runs the demo's probes: `canaryProbes` extra Delivery calls (to show the weighted split)
 // and one call the auth policy must refuse (POST /stock on Inventory).
-import { request } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { SignatureV4 } from '@smithy/signature-v4';
+
+const ca = process.env.LATTICE_CA_FILE ? readFileSync(process.env.LATTICE_CA_FILE) : undefined;
 
 const signer = new SignatureV4({
   service: 'vpc-lattice-svcs',
@@ -44,10 +49,12 @@ async function call(service, method, url, body) {
   });
   const started = Date.now();
   const answer = await new Promise((resolve, reject) => {
-    const req = request(
+    const tls = u.protocol === 'https:';
+    const req = (tls ? httpsRequest : httpRequest)(
       {
         host: process.env.LATTICE_INGRESS ?? u.hostname,
-        port: u.port || 80,
+        port: u.port || (tls ? 443 : 80),
+        ...(tls ? { servername: u.hostname, ...(ca ? { ca } : {}) } : {}),
         method,
         path: u.pathname + u.search,
         headers: signed.headers,
@@ -75,6 +82,7 @@ async function call(service, method, url, body) {
     method,
     path: u.pathname + u.search,
     status: answer.status,
+    protocol: u.protocol.replace(':', '').toUpperCase(),
     ms: Date.now() - started,
     ...(json !== undefined ? { body: json } : { text: answer.text }),
   };
