@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CliCommand, CliRuntime } from './cli-command.js';
 import { associationCommands } from './association-commands.js';
+import { certificateCommands } from './certificate-commands.js';
 import { registerAuthCommands } from './auth-commands.js';
 import { authPolicyCommands } from './auth-policy-commands.js';
 import { functionCommands } from './function-commands.js';
@@ -38,6 +39,7 @@ export function registerCliCommands(program: Command, runtime?: CliRuntime): voi
   add(usageCommands());
   add(logsCommands());
   add(functionCommands());
+  add(certificateCommands());
   // Other command groups (e.g. `iam`) are added below.
   registerIamCommands(program);
   registerAuthCommands(program, runtime);

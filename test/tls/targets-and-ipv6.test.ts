@@ -116,13 +116,13 @@ describe('HTTPS target groups (spec §7.3)', () => {
         defaultAction: forwardTo(tg.id!),
       }),
     );
-    const r = await waitFor(
+    const r = (await waitFor(
       async () => {
         const a = await send(ingress, port, { host: svc.dnsName, path: '/secure' });
-        return a.status === 200 ? a : undefined;
+        return a.status === 200 ? a : null;
       },
       { timeoutMs: 10_000, message: 'HTTPS target answers' },
-    );
+    ))!;
     assert.equal(r.body, 'tls upstream');
     assert.deepEqual(seen.at(-1), { encrypted: true, url: '/secure', proto: 'http' });
   });
@@ -156,13 +156,13 @@ describe('IPv6 end to end (spec §7.6)', () => {
         defaultAction: forwardTo(tg.id),
       }),
     );
-    const r = await waitFor(
+    const r = (await waitFor(
       async () => {
         const a = await send('::1', v6Port, { host: svc.dnsName, path: '/v6' });
-        return a.status === 200 ? a : undefined;
+        return a.status === 200 ? a : null;
       },
       { timeoutMs: 10_000, message: 'IPv6 ingress answers' },
-    );
+    ))!;
     const echo = r.echo();
     assert.equal(echo.url, '/v6');
     assert.equal(echo.headers['x-forwarded-for'], '::1');
@@ -190,17 +190,17 @@ describe('IPv6 end to end (spec §7.6)', () => {
         defaultAction: forwardTo(tg.id),
       }),
     );
-    const r = await waitFor(
+    const r = (await waitFor(
       async () => {
         const a = await httpsGet('::1', tlsPort, {
           servername: domain,
           ca: corp.rootPem,
           path: '/v6tls',
         });
-        return a.status === 200 ? a : undefined;
+        return a.status === 200 ? a : null;
       },
       { timeoutMs: 10_000, message: 'HTTPS on IPv6 answers' },
-    );
+    ))!;
     const echo = JSON.parse(r.body) as EchoBody;
     assert.equal(echo.headers['x-forwarded-for'], '::1');
     assert.equal(echo.headers['x-forwarded-proto'], 'https');
