@@ -63,7 +63,8 @@ async function trellis(upPort: number): Promise<void> {
   b.listener(svc, port, forward(tg));
   const source = new TestSnapshotSource();
   source.push(b.build());
-  const plane = createDataPlane({ snapshotSource: source });
+  // BENCH_ROLE trellis-node: the same data plane with the socket fast path off (node:http + undici).
+  const plane = createDataPlane({ snapshotSource: source, fastPath: role !== 'trellis-node' });
   await plane.start();
   process.send!({ port, address: ingress, host: b.hostOf(svc) });
 }
@@ -158,7 +159,8 @@ async function main(): Promise<void> {
   const up = await spawn('upstream');
   const nv = await spawn('naive', { UP_PORT: String(up.info.port) });
   const tr = await spawn('trellis', { UP_PORT: String(up.info.port) });
-  const runs: Record<string, number[]> = { direct: [], naive: [], trellis: [] };
+  const tn = await spawn('trellis-node', { UP_PORT: String(up.info.port) });
+  const runs: Record<string, number[]> = { direct: [], naive: [], trellis: [], 'trellis-node': [] };
   // Interleaved rounds, median reported: the machine is shared, so load drifts between runs.
   for (let r = 0; r < rounds; r++) {
     runs.direct!.push(await load('127.0.0.1', up.info.port, 'bench', seconds, connections));
@@ -166,19 +168,23 @@ async function main(): Promise<void> {
     runs.trellis!.push(
       await load(tr.info.address!, tr.info.port, tr.info.host!, seconds, connections),
     );
+    runs['trellis-node']!.push(
+      await load(tn.info.address!, tn.info.port, tn.info.host!, seconds, connections),
+    );
   }
-  for (const c of [nv, tr, up]) stop(c.child);
+  for (const c of [nv, tr, tn, up]) stop(c.child);
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
   const results = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, median(v)]));
   for (const [k, v] of Object.entries(results))
     console.log(
-      `${k.padEnd(8)} ${v.toFixed(0).padStart(7)} req/s  ${(v / results.direct!).toFixed(2)}× direct  runs ${runs[k]!.map((x) => x.toFixed(0)).join(' ')}`,
+      `${k.padEnd(12)} ${v.toFixed(0).padStart(7)} req/s  ${(v / results.direct!).toFixed(2)}× direct  runs ${runs[k]!.map((x) => x.toFixed(0)).join(' ')}`,
     );
   console.log(`trellis/naive ${(results.trellis! / results.naive!).toFixed(2)}`);
+  console.log(`trellis/trellis-node ${(results.trellis! / results['trellis-node']!).toFixed(2)}`);
 }
 
 if (role !== undefined) process.on('message', (m) => m === 'exit' && process.exit(0));
 if (role === 'upstream') void upstream();
 else if (role === 'naive') void naive(Number(process.env.UP_PORT));
-else if (role === 'trellis') void trellis(Number(process.env.UP_PORT));
+else if (role === 'trellis' || role === 'trellis-node') void trellis(Number(process.env.UP_PORT));
 else void main();
