@@ -47,6 +47,12 @@ export interface SnapshotBuilderOptions {
   region: string;
   partition: string;
   logger?: { warn(obj: object, msg?: string): void };
+  /**
+   * Least time between two rebuilds (default 20 ms). Commits arriving closer together are
+   * coalesced into one snapshot, so a burst of API writes costs one rebuild and one data-plane
+   * compile instead of one per write; a single change still propagates within this delay.
+   */
+  minIntervalMs?: number;
 }
 
 /**
@@ -62,6 +68,7 @@ export class SnapshotBuilder {
   private unwatch: (() => void) | undefined;
   private pending: Promise<void> | undefined;
   private again = false;
+  private lastAppliedAt = 0;
 
   constructor(private readonly options: SnapshotBuilderOptions) {
     for (const kind of Object.keys(SNAPSHOT_FIELDS) as SnapshotKind[])
@@ -107,6 +114,9 @@ export class SnapshotBuilder {
       try {
         do {
           this.again = false;
+          const wait = this.lastAppliedAt + (this.options.minIntervalMs ?? 20) - Date.now();
+          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+          this.lastAppliedAt = Date.now();
           await this.applyChanges();
         } while (this.again);
       } catch (err) {

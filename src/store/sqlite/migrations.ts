@@ -56,4 +56,11 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (service_id, hour)
   );
   `,
+  // 2: expression indexes for the association filters every create, delete and count uses
+  // (`where: { serviceNetworkId }` etc.), so they stop scanning every row of a kind.
+  `
+  CREATE INDEX resources_data_service_network ON resources(kind, json_extract(data, '$.serviceNetworkId'));
+  CREATE INDEX resources_data_service ON resources(kind, json_extract(data, '$.serviceId'));
+  CREATE INDEX resources_data_vpc ON resources(kind, json_extract(data, '$.vpcId'));
+  `,
 ];
