@@ -46,6 +46,21 @@ const HERE = import.meta.dirname;
 const LOG_GROUP = '/trellis-demo/ecommerce';
 const MARKER = 'trellis-demo.json';
 
+const USAGE = `Usage: npm run demo -- [options]   (or: trellis demo [options])
+
+Runs the e-commerce application of the VPC Lattice GA announcement on Trellis and reports what
+happened; then stays up for exploring until Ctrl-C.
+
+  --non-interactive     exit after the report: 0 when every check passed, 1 otherwise
+  --data-dir <dir>      default ./.trellis-demo (wiped on start)
+  --ingress <ip>        the data plane's address (Trellis's default VPC), default 127.0.0.1
+  --api-port <port>     preferred API port, default 7700 (another one if taken)
+  --listener-port <p>   preferred HTTP listener port of the services, default 8080 (idem)
+  --https-port <p>      preferred port of Payment's HTTPS listener, default 8443 (idem)
+  --canary-probes <n>   Delivery calls for the weighted split, default 50
+  --report-file <file>  also write the report as JSON
+`;
+
 interface Options {
   nonInteractive: boolean;
   dataDir: string;
@@ -399,6 +414,10 @@ const pad = (s: string, n: number): string => (s.length >= n ? s : s + ' '.repea
 
 /** Runs the demo with command-line `argv`; resolves to the exit status. */
 export async function runDemo(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   let o: Options;
   try {
     o = parseArgs(argv);
@@ -841,7 +860,7 @@ export async function runDemo(argv: string[]): Promise<number> {
     say(`  npx trellis logs tail ${LOG_GROUP} ${d} --follow`);
     say(`  npx trellis targets list ${setup.targetGroups.inventory.id} ${d}`);
     say(
-      `  npx trellis rule list ${d} --service ${setup.services.delivery.id} --listener <listener id from: npx trellis listener list ${d} --service ${setup.services.delivery.id}>`,
+      `  npx trellis rule list ${d} --service ${setup.services.delivery.id} --listener ${setup.deliveryListenerId}     # the canary`,
     );
     say(`  curl ${endpoint}/metrics`);
     say('Press Ctrl-C to stop (every process the demo started stops with it).');

@@ -83,6 +83,8 @@ export interface EcommerceSetup {
   instanceId: string;
   loadBalancerArn: string;
   canaryWeights: { v1: number; v2: number };
+  /** Delivery's listener, whose rule holds the canary. */
+  deliveryListenerId: string;
   logGroupArn: string;
   paymentDomain: string;
   /** How Order reaches Payment: HTTPS with an ACM certificate, or HTTP where there is none. */
@@ -475,6 +477,7 @@ export async function setUpEcommerce(input: EcommerceSetupInput): Promise<Ecomme
       instanceId: instance.instanceId,
       loadBalancerArn: alb.loadBalancerArn,
       canaryWeights: { ...CANARY_WEIGHTS },
+      deliveryListenerId: listener.id!,
       logGroupArn,
       paymentDomain: PAYMENT_DOMAIN,
       paymentUrl,

@@ -275,6 +275,16 @@ describe('trellis demo, interrupted and run again', () => {
     assert.deepEqual(survivors(dataDir), []);
   });
 
+  test('--help lists the options; an unknown argument exits 2 and names it', async () => {
+    const help = await runDemo(['--help']);
+    assert.equal(help.code, 0, help.out);
+    for (const flag of ['--non-interactive', '--data-dir', '--api-port', '--listener-port'])
+      assert.ok(help.out.includes(flag), flag);
+    const bad = await runDemo(['--bogus']);
+    assert.equal(bad.code, 2, bad.out);
+    assert.match(bad.out, /unknown argument --bogus/);
+  });
+
   test('refuses to wipe a data dir that is not its own, and leaves it untouched', async () => {
     const dataDir = join(work, 'precious');
     mkdirSync(dataDir);
