@@ -54,23 +54,54 @@ function toResource<T>(row: ResourceRow): StoredResource<T> {
   };
 }
 
+interface ReaderStatements {
+  byId: Database.Statement;
+  byArn: Database.Statement;
+  byName: Database.Statement;
+  idem: Database.Statement;
+  revision: Database.Statement;
+  listCache: Map<string, Database.Statement>;
+}
+
+const STATEMENTS = new WeakMap<Database.Database, ReaderStatements>();
+
+function statementsFor(db: Database.Database): ReaderStatements {
+  let st = STATEMENTS.get(db);
+  if (!st) {
+    st = {
+      byId: db.prepare('SELECT * FROM resources WHERE id = ? AND kind = ?'),
+      byArn: db.prepare('SELECT * FROM resources WHERE arn = ?'),
+      byName: db.prepare(
+        'SELECT * FROM resources WHERE kind = ? AND account_id = ? AND parent_id = ? AND name = ?',
+      ),
+      idem: db.prepare(
+        'SELECT * FROM idempotency WHERE account_id = ? AND operation = ? AND client_token = ?',
+      ),
+      revision: db.prepare("SELECT value FROM meta WHERE key = 'revision'"),
+      listCache: new Map(),
+    };
+    STATEMENTS.set(db, st);
+  }
+  return st;
+}
+
 /** Reads on one connection; statements prepared once. */
 class SqliteReader implements StoreReader {
   private readonly byId: Database.Statement;
   private readonly byArn: Database.Statement;
   private readonly byName: Database.Statement;
   private readonly idem: Database.Statement;
-  private readonly listCache = new Map<string, Database.Statement>();
+  private readonly listCache: Map<string, Database.Statement>;
 
   constructor(protected readonly db: Database.Database) {
-    this.byId = db.prepare('SELECT * FROM resources WHERE id = ? AND kind = ?');
-    this.byArn = db.prepare('SELECT * FROM resources WHERE arn = ?');
-    this.byName = db.prepare(
-      'SELECT * FROM resources WHERE kind = ? AND account_id = ? AND parent_id = ? AND name = ?',
-    );
-    this.idem = db.prepare(
-      'SELECT * FROM idempotency WHERE account_id = ? AND operation = ? AND client_token = ?',
-    );
+    // Statements are prepared once per connection: a transaction object is created per write,
+    // and preparing them each time cost more than the writes themselves (control-plane bench).
+    const st = statementsFor(db);
+    this.byId = st.byId;
+    this.byArn = st.byArn;
+    this.byName = st.byName;
+    this.idem = st.idem;
+    this.listCache = st.listCache;
   }
 
   async get<T>(kind: ResourceKind, id: string): Promise<StoredResource<T> | undefined> {
@@ -296,6 +327,8 @@ interface WriteStatements {
   putIdem: Database.Statement;
   setRevision: Database.Statement;
   insertChange: Database.Statement;
+  begin: Database.Statement;
+  commit: Database.Statement;
 }
 
 /** The embedded default store: one SQLite file in WAL mode (DESIGN.md, Decisions). */
@@ -339,6 +372,8 @@ export class SqliteStore implements Store {
         'INSERT OR REPLACE INTO idempotency (account_id, operation, client_token, request_hash, response, created_at) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       setRevision: this.writeDb.prepare("UPDATE meta SET value = ? WHERE key = 'revision'"),
+      begin: this.writeDb.prepare('BEGIN IMMEDIATE'),
+      commit: this.writeDb.prepare('COMMIT'),
       insertChange: this.writeDb.prepare(
         'INSERT INTO changes (revision, kind, id, account_id, op) VALUES (?, ?, ?, ?, ?)',
       ),
@@ -358,7 +393,7 @@ export class SqliteStore implements Store {
   }
 
   private readRevision(db: Database.Database): number {
-    const row = db.prepare("SELECT value FROM meta WHERE key = 'revision'").get() as {
+    const row = statementsFor(db).revision.get() as {
       value: string;
     };
     return Number(row.value);
@@ -372,7 +407,7 @@ export class SqliteStore implements Store {
   }
 
   private async runTransaction<T>(fn: (tx: StoreTransaction) => Promise<T>): Promise<T> {
-    this.writeDb.exec('BEGIN IMMEDIATE');
+    this.stmts.begin.run();
     let committed = false;
     try {
       const revision = this.readRevision(this.writeDb) + 1;
@@ -384,7 +419,7 @@ export class SqliteStore implements Store {
         }
         this.stmts.setRevision.run(String(revision));
       }
-      this.writeDb.exec('COMMIT');
+      this.stmts.commit.run();
       committed = true;
       if (tx.changes.length) this.notify(revision);
       return result;
