@@ -1,0 +1,261 @@
+/**
+ * HTTPS listeners vs nginx with the same certificate, same machine, same run (ratios, not
+ * absolute numbers, are what carry between machines). Run: `npx tsx bench/tls.ts` (needs nginx
+ * and wrk). Both terminate TLS (TLS 1.3, the same RSA-2048 certificate for `localhost`) and proxy
+ * to one nginx `return 200` origin over keep-alive HTTP/1.1:
+ *  1. keep-alive throughput: wrk -t1 -c50 over HTTPS, interleaved rounds, median req/s, ratio;
+ *  2. new handshakes per second: wrk with `Connection: close` (a full handshake per request).
+ * Knobs: BENCH_ROUNDS (3), BENCH_DURATION_S (5). Every loop is bounded by rounds × duration.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CreateListenerCommand,
+  CreateServiceCommand,
+  CreateServiceNetworkServiceAssociationCommand,
+  CreateServiceNetworkCommand,
+  CreateServiceNetworkVpcAssociationCommand,
+  CreateTargetGroupCommand,
+  RegisterTargetsCommand,
+} from '@aws-sdk/client-vpc-lattice';
+import {
+  createRootCertificate,
+  loadCertificateAuthority,
+} from '../src/iam/x509/certificate-issuer.js';
+import { defaultVpcId } from '../test/support/sdk-helpers.js';
+import { startTrellis } from '../test/support/trellis-process.js';
+import { acmClient, importCert } from '../test/tls/tls-fixtures.js';
+import {
+  fmt,
+  freePort,
+  median,
+  requireTools,
+  sleep,
+  spawnTracked,
+  stopChild,
+  toolVersion,
+  trackTrellis,
+} from './support/bench-kit.js';
+import { startNginx } from './support/nginx.js';
+import { runWrk, type WrkResult } from './support/wrk.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const DURATION = Number(process.env.BENCH_DURATION_S ?? 5);
+
+requireTools([
+  { bin: 'nginx', versionArgs: ['-v'] },
+  { bin: 'wrk', versionArgs: ['-v'] },
+]);
+
+const root = createRootCertificate('Bench Root');
+const leaf = loadCertificateAuthority(root).issue({ dnsNames: ['localhost'] });
+const dir = mkdtempSync(join(tmpdir(), 'trellis-bench-tls-'));
+writeFileSync(join(dir, 'cert.pem'), leaf.certificatePem);
+writeFileSync(join(dir, 'key.pem'), leaf.privateKeyPem);
+
+/** nginx terminating TLS with the same certificate, proxying to the origin (1 worker). */
+async function startTlsNginx(port: number, upstream: string): Promise<() => Promise<void>> {
+  const prefix = mkdtempSync(join(tmpdir(), 'trellis-bench-nginx-tls-'));
+  const config = join(prefix, 'nginx.conf');
+  writeFileSync(
+    config,
+    `${process.getuid?.() === 0 ? 'user root;' : ''}
+worker_processes 1;
+pid ${join(prefix, 'nginx.pid')};
+error_log ${join(prefix, 'error.log')} warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${join(prefix, 'body')};
+  proxy_temp_path ${join(prefix, 'proxy')};
+  fastcgi_temp_path ${join(prefix, 'fastcgi')};
+  uwsgi_temp_path ${join(prefix, 'uwsgi')};
+  scgi_temp_path ${join(prefix, 'scgi')};
+  keepalive_requests 1000000;
+  upstream origin { server ${upstream}; keepalive 64; keepalive_requests 1000000; }
+  server {
+    listen 127.0.0.1:${port} ssl;
+    ssl_certificate ${join(dir, 'cert.pem')};
+    ssl_certificate_key ${join(dir, 'key.pem')};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_cache off;
+    ssl_session_tickets off;
+    location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+`,
+  );
+  const child = spawnTracked('nginx', ['-p', prefix, '-c', config, '-g', 'daemon off;'], {
+    stdio: 'ignore',
+  });
+  await waitHttps(port, 'nginx');
+  return async () => {
+    await stopChild(child, 'SIGQUIT');
+    rmSync(prefix, { recursive: true, force: true });
+  };
+}
+
+function httpsStatus(port: number): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        servername: 'localhost',
+        ca: root.certificatePem,
+        headers: { host: 'localhost' },
+        agent: false,
+        timeout: 2000,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', () => resolve(0));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
+async function waitHttps(port: number, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if ((await httpsStatus(port)) === 200) return;
+    await sleep(50);
+  }
+  throw new Error(`${what} does not answer HTTPS on ${port}`);
+}
+
+const origin = await startNginx({
+  address: '127.0.0.1',
+  port: await freePort(),
+  workers: 1,
+  role: { kind: 'origin' },
+});
+const nginxPort = await freePort();
+const stopNginx = await startTlsNginx(nginxPort, `127.0.0.1:${origin.port}`);
+const trellisPort = await freePort();
+const proc = trackTrellis(
+  await startTrellis({
+    args: ['--dataplane-host', '127.0.0.1'],
+    env: { TRELLIS_STORE_SYNCHRONOUS: 'NORMAL' },
+  }),
+);
+try {
+  const lattice = proc.lattice();
+  const acm = acmClient(proc);
+  const vpcId = defaultVpcId(proc.accountId);
+  const sn = await lattice.send(new CreateServiceNetworkCommand({ name: 'bench-tls' }));
+  await lattice.send(
+    new CreateServiceNetworkVpcAssociationCommand({
+      serviceNetworkIdentifier: sn.id,
+      vpcIdentifier: vpcId,
+    }),
+  );
+  const arn = await importCert(acm, { ...leaf, chainPem: '' });
+  const svc = await lattice.send(
+    new CreateServiceCommand({
+      name: 'bench-tls',
+      customDomainName: 'localhost',
+      certificateArn: arn,
+    }),
+  );
+  await lattice.send(
+    new CreateServiceNetworkServiceAssociationCommand({
+      serviceNetworkIdentifier: sn.id,
+      serviceIdentifier: svc.id,
+    }),
+  );
+  const tg = await lattice.send(
+    new CreateTargetGroupCommand({
+      name: 'bench-tls-origin',
+      type: 'IP',
+      config: {
+        port: origin.port,
+        protocol: 'HTTP',
+        protocolVersion: 'HTTP1',
+        vpcIdentifier: (await import('../test/support/sdk-helpers.js')).defaultVpcId(
+          proc.accountId,
+        ),
+        healthCheck: { enabled: false },
+      },
+    }),
+  );
+  await lattice.send(
+    new RegisterTargetsCommand({ targetGroupIdentifier: tg.id, targets: [{ id: '127.0.0.1' }] }),
+  );
+  await lattice.send(
+    new CreateListenerCommand({
+      serviceIdentifier: svc.id,
+      name: 'https',
+      protocol: 'HTTPS',
+      port: trellisPort,
+      defaultAction: { forward: { targetGroups: [{ targetGroupIdentifier: tg.id }] } },
+    }),
+  );
+  await waitHttps(trellisPort, 'trellis');
+  acm.destroy();
+  lattice.destroy();
+
+  const run = (port: number, close: boolean): Promise<WrkResult> =>
+    runWrk({
+      url: `https://localhost:${port}/`,
+      threads: 1,
+      connections: close ? 20 : 50,
+      durationSeconds: DURATION,
+      ...(close ? { host: 'localhost\r\nConnection: close' } : {}),
+    });
+  const results: Record<string, number[]> = {
+    nginxKeepAlive: [],
+    trellisKeepAlive: [],
+    nginxHandshakes: [],
+    trellisHandshakes: [],
+  };
+  let command = '';
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, port, close] of [
+      ['nginxKeepAlive', nginxPort, false],
+      ['trellisKeepAlive', trellisPort, false],
+      ['nginxHandshakes', nginxPort, true],
+      ['trellisHandshakes', trellisPort, true],
+    ] as const) {
+      const r = await run(port, close);
+      if (r.non2xx > 0) throw new Error(`${name}: ${r.non2xx} non-2xx answers`);
+      results[name]!.push(r.requestsPerSecond);
+      command = r.command;
+      console.error(
+        `round ${round + 1} ${name}: ${fmt(r.requestsPerSecond, 0)} req/s (socket errors ${r.socketErrors})`,
+      );
+    }
+  }
+  const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, median(v)])) as Record<
+    string,
+    number
+  >;
+  const out = {
+    nginx: toolVersion('nginx', ['-v']),
+    wrk: toolVersion('wrk', ['-v']),
+    node: process.version,
+    rounds: ROUNDS,
+    durationSeconds: DURATION,
+    keepAlive: {
+      nginx: m.nginxKeepAlive,
+      trellis: m.trellisKeepAlive,
+      ratio: m.trellisKeepAlive! / m.nginxKeepAlive!,
+    },
+    handshakes: {
+      nginx: m.nginxHandshakes,
+      trellis: m.trellisHandshakes,
+      ratio: m.trellisHandshakes! / m.nginxHandshakes!,
+    },
+    lastCommand: command,
+  };
+  console.log(JSON.stringify(out, null, 2));
+} finally {
+  await proc.stop();
+  await stopNginx();
+  await origin.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
