@@ -40,6 +40,8 @@ const R = DATAPLANE_RESPONSES;
 const MAX_URL_BYTES = 16 * 1024;
 /** Most bytes of pipelined requests read ahead while one is being answered. */
 const MAX_READ_AHEAD = 64 * 1024;
+/** Bodies up to this size that arrive with their head are sent in the head's buffer. */
+const SMALL_BODY = 16 * 1024;
 /** Largest target response head accepted. */
 const MAX_RESPONSE_HEAD = 64 * 1024;
 
@@ -679,7 +681,12 @@ export class ClientConnection implements UpstreamUser {
     const count = resp.count;
     for (let i = 0; i < count; i++)
       if (resp.drop[i] === 0) size += resp.lineEnd[i]! - resp.lineStart[i]!;
-    const out = Buffer.allocUnsafe(size);
+    // A small answer read whole goes out as one buffer: one plain write, no writev.
+    const whole =
+      kind === BODY_LENGTH &&
+      resp.contentLength <= SMALL_BODY &&
+      buf.length - end >= resp.contentLength;
+    const out = Buffer.allocUnsafe(whole ? size + resp.contentLength : size);
     let off = out.write(HTTP11, 0, 'latin1');
     let runStart = resp.statusAt;
     let runEnd = resp.linesStart;
@@ -702,6 +709,14 @@ export class ClientConnection implements UpstreamUser {
     if (kind === BODY_CHUNKED) this.respScanner.reset();
     if (this.record !== null) this.record.firstByteFromTargetAt = Date.now();
     const socket = this.socket;
+    if (whole) {
+      buf.copy(out, size, end, end + resp.contentLength);
+      socket.write(out);
+      if (end + resp.contentLength < buf.length) resp.close = true; // more than announced
+      this.respState = RESP_DONE;
+      this.responseDone(conn);
+      return;
+    }
     if (kind === BODY_NONE) {
       socket.write(out);
       if (end < buf.length) resp.close = true; // bytes after a body-less answer
