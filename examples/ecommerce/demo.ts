@@ -380,8 +380,8 @@ const NO_HTTPS =
   'HTTPS listeners: this Trellis has no certificates (ACM) yet, so Payment serves its custom domain over HTTP (the announcement uses HTTPS with an ACM certificate).';
 const NOT_YET = [
   'Real VPCs: VPCs are Trellis inventory records with loopback ingress addresses, not network namespaces with overlapping CIDRs (that needs root and is not built).',
-  'Accounts: everything runs in one account; the announcement spreads the services over several accounts, shared through AWS RAM, which Trellis does not have.',
-  'DNS: service names do not resolve here; clients connect to their VPC ingress address and send the name as Host (trellis curl --connect-to).',
+  'Accounts: the demo runs everything in one account; the announcement spreads the services over several. Trellis can share a service with another account through a resource policy (docs/multi-vpc.md), but not through AWS RAM shares, and the demo does not show sharing yet.',
+  "DNS: the demo does not run Trellis's DNS responder (trellis up --dns-listen, docs/multi-vpc.md); clients connect to their VPC's ingress address and send the service name as Host (trellis curl --connect-to).",
   'trellis top: no live dashboard yet; use trellis logs tail and GET /metrics.',
 ];
 
@@ -858,6 +858,7 @@ export async function runDemo(argv: string[]): Promise<number> {
       `  npx trellis auth simulate ${d} --principal ${setup.roleArn} --service ${setup.services.inventory.id} --method POST --path /stock`,
     );
     say(`  npx trellis logs tail ${LOG_GROUP} ${d} --follow`);
+    say(`  npx trellis certificate list ${d}`);
     say(`  npx trellis targets list ${setup.targetGroups.inventory.id} ${d}`);
     say(
       `  npx trellis rule list ${d} --service ${setup.services.delivery.id} --listener ${setup.deliveryListenerId}     # the canary`,
