@@ -18,6 +18,7 @@ import {
   CreateListenerCommand,
   CreateServiceCommand,
   CreateServiceNetworkServiceAssociationCommand,
+  DeleteListenerCommand,
   UpdateServiceCommand,
   type VPCLatticeClient,
 } from '@aws-sdk/client-vpc-lattice';
@@ -55,10 +56,13 @@ interface HttpsService {
 }
 
 /** A service with an HTTPS listener on `port` forwarding to the echo upstream. */
-async function httpsService(options: {
-  customDomainName?: string;
-  certificateArn?: string;
-}): Promise<HttpsService> {
+async function httpsService(
+  options: {
+    customDomainName?: string;
+    certificateArn?: string;
+  },
+  listenerPort = port,
+): Promise<HttpsService & { listenerId: string }> {
   const svc = await lattice.send(new CreateServiceCommand({ name: uniqueName('tls'), ...options }));
   await lattice.send(
     new CreateServiceNetworkServiceAssociationCommand({
@@ -66,19 +70,19 @@ async function httpsService(options: {
       serviceIdentifier: svc.id,
     }),
   );
-  await lattice.send(
+  const listener = await lattice.send(
     new CreateListenerCommand({
       serviceIdentifier: svc.id,
       name: uniqueName('https'),
       protocol: 'HTTPS',
-      port,
+      port: listenerPort,
       // spec §1.5: a target group serves one service, so each service gets its own.
       defaultAction: forwardTo(
         (await createTargetGroup(lattice, vpcId, upstream.port, [{ id: '127.0.0.1' }])).id,
       ),
     }),
   );
-  return { id: svc.id!, dnsName: svc.dnsEntry!.domainName! };
+  return { id: svc.id!, dnsName: svc.dnsEntry!.domainName!, listenerId: listener.id! };
 }
 
 /** Handshake outcome for a name: 'ok' or the error code. */
@@ -86,9 +90,16 @@ function handshake(
   servername: string | undefined,
   ca: string,
   extra: { maxVersion?: 'TLSv1.2'; ALPNProtocols?: string[] } = {},
+  toPort = port,
 ): Promise<string> {
   return new Promise((resolve) => {
-    const s = connect({ host: ingress, port, ca, ...(servername ? { servername } : {}), ...extra });
+    const s = connect({
+      host: ingress,
+      port: toPort,
+      ca,
+      ...(servername ? { servername } : {}),
+      ...extra,
+    });
     s.once('secureConnect', () => {
       resolve(`ok ${s.getProtocol()} ${s.getCipher().name} ${s.alpnProtocol}`);
       s.destroy();
@@ -242,5 +253,23 @@ describe('certificate rotation (spec §7.4)', () => {
     } finally {
       agent.destroy();
     }
+  });
+});
+
+describe('HTTPS listener removal', () => {
+  test('deleting the only HTTPS listener on a port closes the TLS socket', async () => {
+    const otherPort = port === 65_000 ? 64_999 : port + 1;
+    const domain = `gone-${Math.random().toString(36).slice(2, 8)}.example.com`;
+    const arn = await importCert(acm, corp.issue([domain]));
+    const svc = await httpsService({ customDomainName: domain, certificateArn: arn }, otherPort);
+    const probe = (): Promise<string> => handshake(domain, corp.rootPem, {}, otherPort);
+    await waitFor(async () => (await probe()).startsWith('ok'), { timeoutMs: 10_000 });
+    await lattice.send(
+      new DeleteListenerCommand({ serviceIdentifier: svc.id, listenerIdentifier: svc.listenerId }),
+    );
+    await waitFor(async () => (await probe()) === 'ECONNREFUSED', {
+      timeoutMs: 15_000,
+      message: 'the TLS port is closed',
+    });
   });
 });
