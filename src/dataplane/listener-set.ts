@@ -3,8 +3,8 @@ import type { Socket } from 'node:net';
 import type { ListenAddress } from './compile-snapshot.js';
 import { DataPlaneResponse } from './forwarder.js';
 import type { DataPlaneLogger } from './logger.js';
-import type { TlsListeners } from './tls-listener.js';
 import { guardConnections, type SecurityGroupGate } from './security-group-filter.js';
+import type { TlsListeners } from './tls-listener.js';
 
 /** One listening socket: an ingress address and port, and the VPC whose clients arrive there. */
 export class ListenerState {
@@ -141,7 +141,7 @@ export class ListenerSet {
     const listening =
       state.tls && this.tls !== undefined ? this.tls.wrap(server, state.address, state.port) : server;
     this.attach?.(server, state);
-    guardConnections(server, state, this.logger);
+    guardConnections(listening, state, this.logger);
     return new Promise<void>((resolve) => {
       const onError = (err: Error): void => {
         this.logger.error('cannot listen', {
