@@ -7,7 +7,8 @@
  *   Order (Lambda function, role order-service-role)
  *     ├─ GET  /stock      → Inventory  IP target group, IPv6 target (::1)
  *     ├─ POST /delivery   → Delivery   ALB target groups v1/v2, weighted canary 80/20
- *     └─ POST /pay        → Payment    INSTANCE target group, HTTPS on a custom domain
+ *     └─ POST /pay        → Payment    INSTANCE target group, HTTPS on a custom domain,
+ *                                      owned by another account (the payments team's)
  *   one service network (AWS_IAM), the announcement's auth policy, access logs.
  *
  * The only Trellis-specific part is marked TRELLIS-SPECIFIC below: on AWS the VPCs, the EC2
@@ -28,6 +29,7 @@ import {
   CreateServiceNetworkVpcAssociationCommand,
   CreateTargetGroupCommand,
   PutAuthPolicyCommand,
+  PutResourcePolicyCommand,
   RegisterTargetsCommand,
   VPCLatticeClient,
   type HealthCheckConfig,
@@ -67,6 +69,8 @@ export interface EcommerceSetupInput {
 /** What the setup created (ids, ARNs, names) — what the demo calls and reports on. */
 export interface EcommerceSetup {
   accountId: string;
+  /** The account that owns Payment (its VPC, instance, certificate, service, target group). */
+  paymentsAccountId: string;
   serviceNetwork: { id: string; arn: string };
   vpcs: { orders: string; inventory: string; delivery: string; payment: string };
   roleArn: string;
@@ -98,6 +102,8 @@ export interface EcommerceSetup {
 export const CANARY_WEIGHTS = { v1: 80, v2: 20 } as const;
 /** The Payment service's custom domain name. */
 export const PAYMENT_DOMAIN = 'payment.shop.example';
+/** The payments team's account, which owns Payment (the announcement: several accounts). */
+export const PAYMENTS_ACCOUNT = '222233334444';
 /** Name of the Order function's execution role. */
 export const ORDER_ROLE = 'order-service-role';
 
@@ -112,6 +118,7 @@ export async function setUpEcommerce(input: EcommerceSetupInput): Promise<Ecomme
   const iam = new IAMClient(client);
   const lambda = new LambdaClient(client);
   const acm = new ACMClient(client);
+  const more: { destroy(): void }[] = [];
   try {
     const port = input.listenerPort;
 
@@ -124,8 +131,22 @@ export async function setUpEcommerce(input: EcommerceSetupInput): Promise<Ecomme
     if (!ordersVpc) throw new Error(`no VPC has the ingress address ${input.ingress}`);
     const accountId = ordersVpc.ownerAccountId;
     const [invAddr, dlvAddr, payAddr] = input.spareIngressAddresses;
-    const createVpc = async (cidrBlocks: string[], ingress: string | undefined, name: string) => {
-      const vpc = (await trellis(input, 'POST', '/_trellis/vpcs', {
+    // The payments team's account (on AWS it exists already; Trellis creates accounts itself).
+    const payments = (await trellis(input, 'POST', '/_trellis/accounts', {
+      accountId: PAYMENTS_ACCOUNT,
+    })) as { accountId: string; accessKeyId: string; secretAccessKey: string };
+    const asPayments = {
+      ...input,
+      credentials: { accessKeyId: payments.accessKeyId, secretAccessKey: payments.secretAccessKey },
+    };
+    say(`account ${payments.accountId} (the payments team; Payment lives there)`);
+    const createVpc = async (
+      cidrBlocks: string[],
+      ingress: string | undefined,
+      name: string,
+      owner = input,
+    ) => {
+      const vpc = (await trellis(owner, 'POST', '/_trellis/vpcs', {
         cidrBlocks,
         ingressAddresses: [ingress],
         tags: { Name: name },
@@ -137,8 +158,8 @@ export async function setUpEcommerce(input: EcommerceSetupInput): Promise<Ecomme
     // The announcement: VPCs with overlapping CIDRs (Delivery and Payment both use 10.0.0.0/16).
     const inventoryVpc = await createVpc(['10.1.0.0/16', 'fd00:1::/56'], invAddr, 'inventory');
     const deliveryVpc = await createVpc(['10.0.0.0/16'], dlvAddr, 'delivery');
-    const paymentVpc = await createVpc(['10.0.0.0/16'], payAddr, 'payment');
-    const instance = (await trellis(input, 'POST', '/_trellis/instances', {
+    const paymentVpc = await createVpc(['10.0.0.0/16'], payAddr, 'payment', asPayments);
+    const instance = (await trellis(asPayments, 'POST', '/_trellis/instances', {
       vpcId: paymentVpc,
       address: input.payment.address,
     })) as { instanceId: string };
@@ -324,24 +345,37 @@ export async function setUpEcommerce(input: EcommerceSetupInput): Promise<Ecomme
       `  rule delivery-canary: /delivery* → delivery-v1 ${CANARY_WEIGHTS.v1}% / delivery-v2 ${CANARY_WEIGHTS.v2}% (ALB targets)`,
     );
 
-    // 5. Payment: an EC2 instance, HTTPS on a custom domain with its own certificate. On AWS the
-    // certificate is imported into ACM or requested and validated by DNS; Trellis issues it from
-    // its local CA. Where the endpoint has no ACM, Payment stays on HTTP (and says why).
+    // 5. Payment, set up by the payments team in their account: an EC2 instance, HTTPS on a
+    // custom domain with its own certificate. On AWS the certificate is imported into ACM or
+    // requested and validated by DNS; Trellis issues it from its local CA. Where the endpoint has
+    // no ACM, Payment stays on HTTP (and says why).
+    const paymentsClient = { ...client, credentials: asPayments.credentials };
+    const paymentsLattice = new VPCLatticeClient(paymentsClient);
+    const paymentsAcm = new ACMClient(paymentsClient);
+    more.push(paymentsLattice, paymentsAcm);
     let certificateArn: string | undefined;
     let paymentHttpReason: string | undefined;
     try {
-      const cert = await acm.send(new RequestCertificateCommand({ DomainName: PAYMENT_DOMAIN }));
+      const cert = await paymentsAcm.send(
+        new RequestCertificateCommand({ DomainName: PAYMENT_DOMAIN }),
+      );
       certificateArn = cert.CertificateArn!;
       say(`ACM certificate for ${PAYMENT_DOMAIN} (${certificateArn})`);
     } catch (err) {
       paymentHttpReason = `no ACM certificate (${(err as Error).name}: ${(err as Error).message})`;
       say(`${paymentHttpReason}: Payment listens on HTTP`);
     }
-    const payment = await service('payment', {
-      customDomainName: PAYMENT_DOMAIN,
-      ...(certificateArn ? { certificateArn } : {}),
-    });
-    const paymentTg = await lattice.send(
+    const paymentSvc = await paymentsLattice.send(
+      new CreateServiceCommand({
+        name: 'payment',
+        authType: 'AWS_IAM',
+        customDomainName: PAYMENT_DOMAIN,
+        ...(certificateArn ? { certificateArn } : {}),
+      }),
+    );
+    const payment = { id: paymentSvc.id!, arn: paymentSvc.arn!, host: PAYMENT_DOMAIN };
+    say(`service payment ${payment.id} → ${PAYMENT_DOMAIN} (account ${payments.accountId})`);
+    const paymentTg = await paymentsLattice.send(
       new CreateTargetGroupCommand({
         name: 'payment',
         type: 'INSTANCE',
@@ -353,14 +387,14 @@ export async function setUpEcommerce(input: EcommerceSetupInput): Promise<Ecomme
         },
       }),
     );
-    await lattice.send(
+    await paymentsLattice.send(
       new RegisterTargetsCommand({
         targetGroupIdentifier: paymentTg.id,
         targets: [{ id: instance.instanceId }],
       }),
     );
     const paymentPort = certificateArn ? input.httpsPort : port;
-    await lattice.send(
+    await paymentsLattice.send(
       new CreateListenerCommand({
         serviceIdentifier: payment.id,
         name: certificateArn ? 'https' : 'http',
@@ -371,6 +405,28 @@ export async function setUpEcommerce(input: EcommerceSetupInput): Promise<Ecomme
     );
     const paymentUrl = `${certificateArn ? 'https' : 'http'}://${payment.host}:${paymentPort}`;
     say(`  target group payment: INSTANCE ${instance.instanceId}; listener ${paymentUrl}`);
+    // The payments team shares the service with the shop's account (a resource policy; on AWS
+    // usually an AWS RAM share), and the shop associates it with its network, by ARN.
+    await paymentsLattice.send(
+      new PutResourcePolicyCommand({
+        resourceArn: payment.arn,
+        policy: doc([
+          {
+            Effect: 'Allow',
+            Principal: { AWS: `arn:aws:iam::${accountId}:root` },
+            Action: 'vpc-lattice:CreateServiceNetworkServiceAssociation',
+            Resource: payment.arn,
+          },
+        ]),
+      }),
+    );
+    await lattice.send(
+      new CreateServiceNetworkServiceAssociationCommand({
+        serviceNetworkIdentifier: sn.id,
+        serviceIdentifier: payment.arn,
+      }),
+    );
+    say(`  shared with account ${accountId} (resource policy) and associated with ecommerce`);
 
     // 6. The announcement's auth policy: Order may GET /stock on Inventory and call anything
     // under /delivery on Delivery. (The post's Resource ".../delivery" matches that one path
@@ -387,10 +443,16 @@ export async function setUpEcommerce(input: EcommerceSetupInput): Promise<Ecomme
     const policies: [string, object[]][] = [
       [inventory.id, [allowOrder(`${inventory.arn}/stock`, 'GET')]],
       [delivery.id, [allowOrder(`${delivery.arn}/delivery*`)]],
-      [payment.id, [allowOrder(`${payment.arn}/pay`, 'POST')]],
     ];
     for (const [resourceIdentifier, statements] of policies)
       await lattice.send(new PutAuthPolicyCommand({ resourceIdentifier, policy: doc(statements) }));
+    // Payment's owner writes Payment's policy: the shop's Order role may POST /pay.
+    await paymentsLattice.send(
+      new PutAuthPolicyCommand({
+        resourceIdentifier: payment.id,
+        policy: doc([allowOrder(`${payment.arn}/pay`, 'POST')]),
+      }),
+    );
     say(
       'auth policies: Order may GET /stock (Inventory), * /delivery* (Delivery), POST /pay (Payment)',
     );
@@ -456,6 +518,7 @@ export async function setUpEcommerce(input: EcommerceSetupInput): Promise<Ecomme
 
     return {
       accountId,
+      paymentsAccountId: payments.accountId,
       serviceNetwork: { id: sn.id!, arn: sn.arn! },
       vpcs: {
         orders: ordersVpc.vpcId,
@@ -489,6 +552,7 @@ export async function setUpEcommerce(input: EcommerceSetupInput): Promise<Ecomme
     iam.destroy();
     lambda.destroy();
     acm.destroy();
+    for (const c of more) c.destroy();
   }
 }
 

@@ -245,10 +245,28 @@ describe('trellis demo --non-interactive', () => {
     assert.equal(pay.body!.seen!.host, new URL(setup.paymentUrl).host);
   });
 
+  test('Payment belongs to a second account that shares it with the shop', () => {
+    const setup = report.setup!;
+    assert.notEqual(setup.paymentsAccountId, setup.accountId);
+    assert.match(
+      setup.services.payment.arn,
+      new RegExp(`^arn:aws:vpc-lattice:us-east-1:${setup.paymentsAccountId}:service/svc-`),
+    );
+    assert.match(setup.targetGroups.payment.arn, new RegExp(`:${setup.paymentsAccountId}:`));
+    // Reached through the shop's network, from the shop's VPC, by the shop's role.
+    const pay = report.order!.body!.calls.find((c) => c.service === 'payment')!;
+    assert.equal(pay.status, 200);
+    assert.equal(pay.body!.seen!.sourceVpc, setup.vpcs.orders);
+    assert.match(
+      pay.body!.seen!.latticeTarget ?? '',
+      new RegExp(`ServiceNetworkArn=${setup.serviceNetwork.arn};`),
+    );
+  });
+
   test('says plainly what Trellis does not do yet', () => {
     assert.match(run.out, /Not in Trellis yet/);
     assert.match(run.out, /network namespaces/);
-    assert.match(run.out, /one account/);
+    assert.match(run.out, /no AWS RAM shares/);
   });
 
   test('leaves no process behind', () => {
