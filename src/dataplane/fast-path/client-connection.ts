@@ -6,6 +6,7 @@ import { classifyUpstreamError } from '../forwarder.js';
 import { truncateRequestId } from '../header-rules.js';
 import type { ListenerState } from '../listener-set.js';
 import { RequestRecord } from '../request-record.js';
+import { newTraceparent } from '../../observability/trace-context.js';
 import { normalizeRequestTarget } from '../request-path.js';
 import { RouteDecision } from '../route-decision.js';
 import { ChunkedScanner } from './chunked-scanner.js';
@@ -281,7 +282,9 @@ export class ClientConnection implements UpstreamUser {
         head.userAgent ?? '',
       );
       record.requestId = this.requestId;
-      this.readMark = socket.bytesRead;
+      // Bytes of this request already read: the buffered head (and any body bytes behind it;
+      // with pipelining, bytes of the next request read ahead are counted here too).
+      this.readMark = socket.bytesRead - buf.length;
       this.writeMark = socket.bytesWritten;
     }
     this.record = record;
@@ -333,6 +336,8 @@ export class ClientConnection implements UpstreamUser {
     let dynamic = this.xff + fast.suffixFor(d.choice, d.vpc, this.listener) + 'x-amzn-requestid: ';
     dynamic += this.requestId;
     dynamic += '\r\n';
+    // W3C trace context, as on the node:http path: a client's traceparent passes, else one is made.
+    if (!head.hasTraceparent) dynamic += `traceparent: ${newTraceparent()}\r\n`;
     const identity = d.identityHeaders;
     if (identity !== undefined)
       for (let i = 0; i + 1 < identity.length; i += 2)

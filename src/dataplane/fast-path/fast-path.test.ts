@@ -266,8 +266,10 @@ for (const fastPath of [true, false]) {
       } finally {
         clearInterval(sampler);
       }
-      // Both ends live in this process too; the proxy must not hold a body in memory.
-      assert.ok(peak < 40 * 1024 * 1024, `peak ${Math.round(peak / 1048576)} MB`);
+      // Both ends live in this process too; the proxy must not hold a body in memory (64 MB each
+      // way). The bound is the issue's 64 MiB: on a loaded machine GC lags, so peaks near 45 MB
+      // were seen with nothing retained, while a buffered body would exceed 128 MB.
+      assert.ok(peak < 64 * 1024 * 1024, `peak ${Math.round(peak / 1048576)} MB`);
     });
 
     it('HTTP/1.0 and Expect: 100-continue are served (node:http on the fast path)', async () => {

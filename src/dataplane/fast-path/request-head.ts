@@ -99,6 +99,8 @@ export class RequestHead {
   close = false;
   requestId: string | undefined = undefined;
   userAgent: string | undefined = undefined;
+  /** Whether the client sent a W3C `traceparent` (passed on as is; one is created otherwise). */
+  hasTraceparent = false;
   /** Lower-cased names listed in `Connection` besides close/keep-alive (RFC 9110 §7.6.1). */
   connectionListed: string[] | undefined = undefined;
 
@@ -171,6 +173,7 @@ export function parseRequestHead(buf: Buffer, end: number, head: RequestHead): H
   head.close = false;
   head.requestId = undefined;
   head.userAgent = undefined;
+  head.hasTraceparent = false;
   head.connectionListed = undefined;
 
   // Request line: method SP request-target SP HTTP-version CRLF.
@@ -283,6 +286,9 @@ export function parseRequestHead(buf: Buffer, end: number, head: RequestHead): H
         break;
       case 'user-agent':
         if (head.userAgent === undefined) head.userAgent = buf.toString('latin1', vs, ve);
+        break;
+      case 'traceparent':
+        head.hasTraceparent = true;
         break;
       default:
         break;
