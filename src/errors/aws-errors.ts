@@ -53,9 +53,8 @@ export class AccessDeniedException extends AwsError {
   readonly statusCode = 403;
 }
 
-export class ResourceNotFoundException extends AwsError {
-  readonly errorType = 'ResourceNotFoundException';
-  readonly statusCode = 404;
+/** An error about one resource: the shape carries its id and type (spec §1.6). */
+abstract class ResourceError extends AwsError {
   constructor(
     message: string,
     readonly resourceId: string,
@@ -68,19 +67,14 @@ export class ResourceNotFoundException extends AwsError {
   }
 }
 
-export class ConflictException extends AwsError {
+export class ResourceNotFoundException extends ResourceError {
+  readonly errorType = 'ResourceNotFoundException';
+  readonly statusCode = 404;
+}
+
+export class ConflictException extends ResourceError {
   readonly errorType = 'ConflictException';
   readonly statusCode = 409;
-  constructor(
-    message: string,
-    readonly resourceId: string,
-    readonly resourceType: string,
-  ) {
-    super(message);
-  }
-  override body(): Record<string, unknown> {
-    return { message: this.message, resourceId: this.resourceId, resourceType: this.resourceType };
-  }
 }
 
 /** Note the status: 402, as the real service answers (spec §8.1). */
