@@ -21,7 +21,17 @@ test('sqlite: a second process-like connection sees commits through watch pollin
     await writer.transact((tx) =>
       tx.insert({ kind: 'vpc', id: 'vpc-1', accountId: 'a', data: {} }),
     );
-    assert.equal(await seen, 1);
+    // The poll timer is unref'd (watching alone must not keep a process alive), so this test
+    // holds the event loop open itself while it waits, and fails if no poll notices the commit.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('no change noticed within 5 s')), 5000);
+    });
+    try {
+      assert.equal(await Promise.race([seen, timeout]), 1);
+    } finally {
+      clearTimeout(timer);
+    }
   } finally {
     await follower.close();
     await writer.close();
