@@ -228,3 +228,58 @@ export async function listIamPage<T>(
     afterId = page.lastId;
   }
 }
+
+/** Who holds inline policies, for the messages IAM gives (`user` / `role`). */
+export interface InlinePolicyHolder {
+  kind: 'user' | 'role';
+  name: string;
+  policies: Record<string, string> | undefined;
+}
+
+/**
+ * Put{User,Role}Policy's rule: validates the document and returns the holder's policies with it
+ * set, refusing when the holder's inline policies together exceed `maxChars` (LimitExceeded).
+ */
+export function withInlinePolicy(
+  holder: InlinePolicyHolder,
+  policyName: string,
+  policyDocument: string,
+  maxChars: number,
+): Record<string, string> {
+  const name = checkName(policyName, 'policyName', 128);
+  const doc = checkPolicyDocument(policyDocument, 'identity', maxChars);
+  const policies = { ...(holder.policies ?? {}), [name]: doc };
+  const total = Object.values(policies).reduce((n, p) => n + p.length, 0);
+  if (total > maxChars) {
+    throw new IamError(
+      'LimitExceeded',
+      `Maximum policy size of ${maxChars} bytes exceeded for ${holder.kind} ${holder.name}`,
+    );
+  }
+  return policies;
+}
+
+/** Get{User,Role}Policy's rule: the document, or NoSuchEntity. */
+export function inlinePolicyOf(holder: InlinePolicyHolder, policyName: string): string {
+  const doc = holder.policies?.[policyName];
+  if (doc === undefined) throw noSuchInlinePolicy(holder, policyName);
+  return doc;
+}
+
+/** Delete{User,Role}Policy's rule: the holder's policies without it, or NoSuchEntity. */
+export function withoutInlinePolicy(
+  holder: InlinePolicyHolder,
+  policyName: string,
+): Record<string, string> {
+  const policies = { ...(holder.policies ?? {}) };
+  if (!(policyName in policies)) throw noSuchInlinePolicy(holder, policyName);
+  delete policies[policyName];
+  return policies;
+}
+
+function noSuchInlinePolicy(holder: InlinePolicyHolder, policyName: string): IamError {
+  return new IamError(
+    'NoSuchEntity',
+    `The ${holder.kind} policy with name ${policyName} cannot be found.`,
+  );
+}

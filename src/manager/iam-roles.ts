@@ -17,6 +17,10 @@ import {
   mergeTags,
   newIamId,
   removeTags,
+  withInlinePolicy,
+  inlinePolicyOf,
+  withoutInlinePolicy,
+  type InlinePolicyHolder,
 } from './iam-common.js';
 import type { OperationScope, WriteScope } from './manager-context.js';
 
@@ -213,27 +217,19 @@ export async function untagRole(
   await saveRole(scope, stored, { ...stored.data, tags: removeTags(stored.data.tags, keys) });
 }
 
-/** PutRolePolicy: creates or replaces an inline identity policy. */
+/** PutRolePolicy: creates or replaces an inline identity policy (MalformedPolicyDocument if bad). */
 export async function putRolePolicy(
   scope: WriteScope,
   input: { roleName: string; policyName: string; policyDocument: string },
 ): Promise<void> {
   const stored = await requireRole(scope, input.roleName);
-  const policyName = checkName(input.policyName, 'policyName', 128);
-  const doc = checkPolicyDocument(
+  const inlinePolicies = withInlinePolicy(
+    holderOf(stored.data),
+    input.policyName,
     input.policyDocument,
-    'identity',
     IAM_LIMITS.roleInlinePolicyChars,
   );
-  const policies = { ...(stored.data.inlinePolicies ?? {}), [policyName]: doc };
-  const total = Object.values(policies).reduce((n, p) => n + p.length, 0);
-  if (total > IAM_LIMITS.roleInlinePolicyChars) {
-    throw new IamError(
-      'LimitExceeded',
-      `Maximum policy size of ${IAM_LIMITS.roleInlinePolicyChars} bytes exceeded for role ${stored.data.roleName}`,
-    );
-  }
-  await saveRole(scope, stored, { ...stored.data, inlinePolicies: policies });
+  await saveRole(scope, stored, { ...stored.data, inlinePolicies });
 }
 
 /** GetRolePolicy: the inline policy's document text. */
@@ -243,11 +239,8 @@ export async function getRolePolicy(
   policyName: string,
 ): Promise<{ roleName: string; policyName: string; policyDocument: string }> {
   const stored = await requireRole(scope, roleName);
-  const doc = stored.data.inlinePolicies?.[policyName];
-  if (doc === undefined) {
-    throw new IamError('NoSuchEntity', `The role policy with name ${policyName} cannot be found.`);
-  }
-  return { roleName: stored.data.roleName, policyName, policyDocument: doc };
+  const policyDocument = inlinePolicyOf(holderOf(stored.data), policyName);
+  return { roleName: stored.data.roleName, policyName, policyDocument };
 }
 
 /** DeleteRolePolicy. */
@@ -257,12 +250,15 @@ export async function deleteRolePolicy(
   policyName: string,
 ): Promise<void> {
   const stored = await requireRole(scope, roleName);
-  const policies = { ...(stored.data.inlinePolicies ?? {}) };
-  if (!(policyName in policies)) {
-    throw new IamError('NoSuchEntity', `The role policy with name ${policyName} cannot be found.`);
-  }
-  delete policies[policyName];
-  await saveRole(scope, stored, { ...stored.data, inlinePolicies: policies });
+  const inlinePolicies = withoutInlinePolicy(holderOf(stored.data), policyName);
+  await saveRole(scope, stored, { ...stored.data, inlinePolicies });
+}
+
+function holderOf(data: {
+  roleName: string;
+  inlinePolicies?: Record<string, string>;
+}): InlinePolicyHolder {
+  return { kind: 'role', name: data.roleName, policies: data.inlinePolicies };
 }
 
 /** ListRolePolicies: inline policy names, sorted. */

@@ -9,7 +9,6 @@ import type { StoredResource } from '../store/store.js';
 import {
   checkName,
   checkPath,
-  checkPolicyDocument,
   checkTags,
   IAM_LIMITS,
   iamArn,
@@ -17,6 +16,10 @@ import {
   mergeTags,
   newIamId,
   removeTags,
+  withInlinePolicy,
+  inlinePolicyOf,
+  withoutInlinePolicy,
+  type InlinePolicyHolder,
 } from './iam-common.js';
 import type { OperationScope, WriteScope } from './manager-context.js';
 
@@ -156,21 +159,13 @@ export async function putUserPolicy(
   input: { userName: string; policyName: string; policyDocument: string },
 ): Promise<void> {
   const stored = await requireUser(scope, input.userName);
-  const policyName = checkName(input.policyName, 'policyName', 128);
-  const doc = checkPolicyDocument(
+  const inlinePolicies = withInlinePolicy(
+    holderOf(stored.data),
+    input.policyName,
     input.policyDocument,
-    'identity',
     IAM_LIMITS.userInlinePolicyChars,
   );
-  const policies = { ...(stored.data.inlinePolicies ?? {}), [policyName]: doc };
-  const total = Object.values(policies).reduce((n, p) => n + p.length, 0);
-  if (total > IAM_LIMITS.userInlinePolicyChars) {
-    throw new IamError(
-      'LimitExceeded',
-      `Maximum policy size of ${IAM_LIMITS.userInlinePolicyChars} bytes exceeded for user ${stored.data.userName}`,
-    );
-  }
-  await saveUser(scope, stored, { ...stored.data, inlinePolicies: policies });
+  await saveUser(scope, stored, { ...stored.data, inlinePolicies });
 }
 
 /** GetUserPolicy: the inline policy's document text. */
@@ -180,11 +175,8 @@ export async function getUserPolicy(
   policyName: string,
 ): Promise<{ userName: string; policyName: string; policyDocument: string }> {
   const stored = await requireUser(scope, userName);
-  const doc = stored.data.inlinePolicies?.[policyName];
-  if (doc === undefined) {
-    throw new IamError('NoSuchEntity', `The user policy with name ${policyName} cannot be found.`);
-  }
-  return { userName: stored.data.userName, policyName, policyDocument: doc };
+  const policyDocument = inlinePolicyOf(holderOf(stored.data), policyName);
+  return { userName: stored.data.userName, policyName, policyDocument };
 }
 
 /** DeleteUserPolicy. */
@@ -194,12 +186,15 @@ export async function deleteUserPolicy(
   policyName: string,
 ): Promise<void> {
   const stored = await requireUser(scope, userName);
-  const policies = { ...(stored.data.inlinePolicies ?? {}) };
-  if (!(policyName in policies)) {
-    throw new IamError('NoSuchEntity', `The user policy with name ${policyName} cannot be found.`);
-  }
-  delete policies[policyName];
-  await saveUser(scope, stored, { ...stored.data, inlinePolicies: policies });
+  const inlinePolicies = withoutInlinePolicy(holderOf(stored.data), policyName);
+  await saveUser(scope, stored, { ...stored.data, inlinePolicies });
+}
+
+function holderOf(data: {
+  userName: string;
+  inlinePolicies?: Record<string, string>;
+}): InlinePolicyHolder {
+  return { kind: 'user', name: data.userName, policies: data.inlinePolicies };
 }
 
 /** ListUserPolicies: inline policy names, sorted. */
