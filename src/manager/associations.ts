@@ -197,19 +197,12 @@ export async function listServiceNetworkServiceAssociations(
     nextToken?: string;
   },
 ): Promise<Record<string, unknown>> {
-  if (!query.serviceNetworkIdentifier && !query.serviceIdentifier) {
-    throw ValidationException.fromFields([
-      {
-        name: 'serviceNetworkIdentifier',
-        message: 'either serviceNetworkIdentifier or serviceIdentifier must be given',
-      },
-    ]);
-  }
-  const where: Record<string, string> = {};
-  if (query.serviceNetworkIdentifier) {
-    where.serviceNetworkId = idFromIdentifier(query.serviceNetworkIdentifier);
-  }
-  if (query.serviceIdentifier) where.serviceId = idFromIdentifier(query.serviceIdentifier);
+  const where = associationFilter(
+    query.serviceNetworkIdentifier,
+    'serviceIdentifier',
+    query.serviceIdentifier,
+    'serviceId',
+  );
   return listPage<ServiceNetworkServiceAssociation, Record<string, unknown>>(
     scope.reader,
     { kind: SNSA, accountId: scope.caller.accountId, where },
@@ -429,19 +422,12 @@ export async function listServiceNetworkVpcAssociations(
     nextToken?: string;
   },
 ): Promise<Record<string, unknown>> {
-  if (!query.serviceNetworkIdentifier && !query.vpcIdentifier) {
-    throw ValidationException.fromFields([
-      {
-        name: 'serviceNetworkIdentifier',
-        message: 'either serviceNetworkIdentifier or vpcIdentifier must be given',
-      },
-    ]);
-  }
-  const where: Record<string, string> = {};
-  if (query.serviceNetworkIdentifier) {
-    where.serviceNetworkId = idFromIdentifier(query.serviceNetworkIdentifier);
-  }
-  if (query.vpcIdentifier) where.vpcId = idFromIdentifier(query.vpcIdentifier);
+  const where = associationFilter(
+    query.serviceNetworkIdentifier,
+    'vpcIdentifier',
+    query.vpcIdentifier,
+    'vpcId',
+  );
   return listPage<StoredVpcAssociation, Record<string, unknown>>(
     scope.reader,
     { kind: SNVA, accountId: scope.caller.accountId, where },
@@ -492,4 +478,28 @@ export async function deleteServiceNetworkVpcAssociation(
   const found = await findOwned<StoredVpcAssociation>(scope, SNVA, identifier);
   await scope.tx.delete(SNVA, found.id);
   return { id: found.id, arn: found.data.arn, status: 'DELETE_IN_PROGRESS' };
+}
+
+/**
+ * The store filter of the List*Associations operations (spec §1.5): a service network, the other
+ * side (service or VPC), or both; neither answers ValidationException.
+ */
+function associationFilter(
+  serviceNetworkIdentifier: string | undefined,
+  otherMember: 'serviceIdentifier' | 'vpcIdentifier',
+  otherIdentifier: string | undefined,
+  otherField: 'serviceId' | 'vpcId',
+): Record<string, string> {
+  if (!serviceNetworkIdentifier && !otherIdentifier) {
+    throw ValidationException.fromFields([
+      {
+        name: 'serviceNetworkIdentifier',
+        message: `either serviceNetworkIdentifier or ${otherMember} must be given`,
+      },
+    ]);
+  }
+  const where: Record<string, string> = {};
+  if (serviceNetworkIdentifier) where.serviceNetworkId = idFromIdentifier(serviceNetworkIdentifier);
+  if (otherIdentifier) where[otherField] = idFromIdentifier(otherIdentifier);
+  return where;
 }
