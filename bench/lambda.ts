@@ -79,7 +79,7 @@ const load = (): string =>
     .join(' ');
 
 /** Cold starts of the runner in this process: `register`, then the first `invoke`. */
-async function runnerColdStarts(
+export async function runnerColdStarts(
   codeDir: string,
   samples: number,
   handler: string,

@@ -16,6 +16,11 @@ const HANDLERS: Record<string, string> = {
   'env.mjs': `export const handler = async () => ({ key: process.env.AWS_ACCESS_KEY_ID ?? null, token: process.env.AWS_SESSION_TOKEN ?? null, region: process.env.AWS_REGION, mine: process.env.MINE, endpoint: process.env.AWS_ENDPOINT_URL ?? null });`,
   'callback.cjs': `exports.handler = (event, context, cb) => { setTimeout(() => cb(null, { cb: true }), 5); };`,
   'typed.ts': `export const handler = async (e: { n: number }): Promise<{ doubled: number }> => ({ doubled: e.n * 2 });`,
+  'shapes.ts': `export interface Shape { sides: number }\nexport const square: Shape = { sides: 4 };`,
+  'composed.ts': `import { square, type Shape } from './shapes';\nimport { greet } from 'greeter';\nexport const handler = async (): Promise<Shape & { hi: string; url: boolean }> => ({ ...square, hi: greet('ts'), url: import.meta.url.startsWith('file:') });`,
+  'node_modules/greeter/package.json': `{ "name": "greeter", "main": "index.js" }`,
+  'node_modules/greeter/index.js': `exports.greet = (n) => 'hello ' + n;`,
+  'badtyped.ts': `export const handler = async (): Promise<number> => { return {; };`,
   'throws.mjs': `export const handler = async () => { const e = new TypeError('bad thing'); throw e; };`,
   'hangs.mjs': `export const handler = () => new Promise(() => {});`,
   'loops.mjs': `export const handler = () => { for (;;) {} };`,
@@ -48,7 +53,7 @@ function def(
 
 before(async () => {
   const { mkdirSync } = await import('node:fs');
-  mkdirSync(code);
+  mkdirSync(join(code, 'node_modules', 'greeter'), { recursive: true });
   for (const [f, text] of Object.entries(HANDLERS)) writeFileSync(join(code, f), text);
   runner = createFunctionRunner({
     dataDir: dir,
@@ -98,6 +103,43 @@ test('the ARN resolves to the function; callback style and TypeScript handlers w
     status: 'ok',
     payload: '{"doubled":42}',
   });
+});
+
+test('a TypeScript handler is built once: its local modules bundled, its packages from node_modules', async () => {
+  assert.deepEqual(await runner.deploy(def('composed', 'composed.handler')), { ok: true });
+  assert.deepEqual(await runner.invoke('composed', '{}'), {
+    status: 'ok',
+    payload: '{"sides":4,"hi":"hello ts","url":true}',
+  });
+  // The workers import the built JavaScript, kept with the function's own packages.
+  const { readdirSync } = await import('node:fs');
+  const built = readdirSync(join(code, 'node_modules', '.cache', 'trellis'));
+  assert.ok(
+    built.some((f) => f.startsWith('composed-') && f.endsWith('.mjs')),
+    String(built),
+  );
+});
+
+test('a TypeScript handler that only is registered is built on its first invocation', async () => {
+  runner.register(def('lazy-typed', 'typed.handler'));
+  const results = await Promise.all([
+    runner.invoke('lazy-typed', '{"n":1}'),
+    runner.invoke('lazy-typed', '{"n":2}'),
+  ]);
+  assert.deepEqual(
+    results.map((r) => r.status === 'ok' && r.payload),
+    ['{"doubled":2}', '{"doubled":4}'],
+  );
+  assert.ok(runner.workerCount('lazy-typed') >= 1);
+});
+
+test('a TypeScript syntax error is reported at deploy as the Lambda runtime reports it', async () => {
+  const r = await runner.deploy(def('badtyped', 'badtyped.handler'));
+  assert.equal(r.ok, false);
+  assert.match(
+    (r as { errorType: string }).errorType,
+    /^Runtime\.(UserCodeSyntaxError|ImportModuleError)$/,
+  );
 });
 
 test('the execution role reaches the handler as AWS_* variables', async () => {

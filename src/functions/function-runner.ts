@@ -17,6 +17,7 @@ import {
   type LoadFailure,
   type LoadPlan,
 } from './function-pool.js';
+import { buildTypeScriptHandler } from './typescript-build.js';
 
 /** Temporary credentials of an execution role (what STS AssumeRole gives). */
 export interface ExecutionCredentials {
@@ -188,8 +189,9 @@ class Runner implements FunctionRunner {
   }
 
   async deploy(def: FunctionDefinition): Promise<DeployResult> {
-    const plan = resolveHandler(def.codeDir, def.handler, this.tsxUrl);
-    if (!('moduleUrl' in plan)) return { ok: false, ...plan };
+    const resolved = resolveHandler(def.codeDir, def.handler, this.tsxUrl);
+    if (!('moduleUrl' in resolved)) return { ok: false, ...resolved };
+    const plan = await buildTypeScriptHandler(def.codeDir, resolved);
     const pool = this.createPool(def, plan);
     const failure = await pool.load();
     if (failure !== undefined) {
@@ -244,6 +246,16 @@ class Runner implements FunctionRunner {
           status: 'function-error',
           errorType: plan.errorType,
           payload: JSON.stringify({ ...plan, trace: [] }),
+        });
+      if (plan.tsxUrl !== undefined)
+        return buildTypeScriptHandler(def.codeDir, plan).then((built) => {
+          // Another invocation may have created the pool while this one built.
+          let ready = this.pools.get(def.functionArn);
+          if (ready === undefined) {
+            ready = this.createPool(def, built);
+            this.pools.set(def.functionArn, ready);
+          }
+          return ready.invoke(payload, requestId, options.timeoutMs);
         });
       pool = this.createPool(def, plan);
       this.pools.set(def.functionArn, pool);
