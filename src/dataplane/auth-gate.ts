@@ -19,6 +19,11 @@ export interface AuthGateInput {
   path?: string;
   /** What `prepare` returned for the snapshot this request is served from. */
   prepared?: unknown;
+  /**
+   * A TLS passthrough connection (spec §2.3): action `vpc-lattice-svcs:Connect` on the service ARN
+   * (no path), anonymous principal (the proxy cannot see inside TLS).
+   */
+  connect?: boolean;
 }
 
 /** Caller and policy details for the access log (spec §4.1 `caller*`; the denying statement). */

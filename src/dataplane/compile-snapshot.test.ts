@@ -53,7 +53,7 @@ describe('compileSnapshot', () => {
     assert.throws(() => compileSnapshot(b.build(), deps()), /unknown target group/);
   });
 
-  it('compiles HTTP and HTTPS listeners, skips TLS_PASSTHROUGH with a warning, and marks unused groups', async () => {
+  it('compiles HTTP, HTTPS and TLS_PASSTHROUGH listeners, and marks unused groups', async () => {
     const b = new SnapshotBuilder();
     const vpc = b.vpc(['127.1.1.2']);
     const net = b.network();
@@ -73,8 +73,9 @@ describe('compileSnapshot', () => {
     assert.deepEqual(compiled.listenAddresses, [
       { address: '127.1.1.2', port: 80, vpcId: vpc },
       { address: '127.1.1.2', port: 443, vpcId: vpc },
+      // spec §7.1: passthrough ports are served too (tls-passthrough.ts routes them by SNI).
+      { address: '127.1.1.2', port: 8443, vpcId: vpc },
     ]);
-    assert.ok(d.warnings.some((w) => w.includes('TLS_PASSTHROUGH')));
     const plan = planHealthChecks(compiled);
     const byId = new Map(plan.map((g) => [g.targetGroupId, g]));
     assert.equal(byId.get(used)!.inUse, true);

@@ -199,19 +199,21 @@ export function compileSnapshot(snapshot: Snapshot, deps: CompileDeps): Compiled
     if (g.type === 'ALB' || g.type === 'LAMBDA') healthCheck.enabled = false; // spec §5
     targetGroups.set(
       g.id,
-      new TargetGroupRuntime(g.id, g.arn, g.type, healthCheck, targetsByGroup.get(g.id) ?? []),
+      new TargetGroupRuntime(
+        g.id,
+        g.arn,
+        g.type,
+        healthCheck,
+        targetsByGroup.get(g.id) ?? [],
+        // spec §7.1: TCP groups serve TLS_PASSTHROUGH listeners (tls-passthrough.ts pipes bytes).
+        g.config?.protocol === 'TCP',
+      ),
     );
   }
 
   // Listeners and rules, per service.
   const listenersByService = new Map<string, Owned<Listener>[]>();
   for (const l of snapshot.listeners) {
-    if (l.protocol !== 'HTTP' && l.protocol !== 'HTTPS') {
-      deps.warnOnce(`proto:${l.id}`, `${l.protocol} listeners are not served yet`, {
-        listenerId: l.id,
-      });
-      continue;
-    }
     let list = listenersByService.get(l.serviceId);
     if (list === undefined) listenersByService.set(l.serviceId, (list = []));
     list.push(l);

@@ -35,6 +35,7 @@ import type { SnapshotSource } from './snapshot-source.js';
 import type { TargetHealthView } from './target-health.js';
 import { UpstreamPools } from './upstream-pools.js';
 import { TlsListeners, type DataPlaneTlsOptions } from './tls-listener.js';
+import { TlsPassthrough } from './tls-passthrough.js';
 import { FastPath } from './fast-path/fast-path.js';
 import type { CompiledTarget } from './target-picker.js';
 import type { CompiledVpc } from './compile-snapshot.js';
@@ -126,6 +127,7 @@ class DataPlaneImpl implements DataPlane {
   private readonly lambda: LambdaForwarder | undefined;
   private readonly listenerSet: ListenerSet;
   private readonly tls: TlsListeners;
+  private readonly passthrough: TlsPassthrough;
   private readonly limits: ClientLimits;
   private readonly targetResponseMs: number | undefined;
   private readonly region: string | undefined;
@@ -180,6 +182,21 @@ class DataPlaneImpl implements DataPlane {
     );
     this.tls = new TlsListeners(options.tls, this.logger);
     this.listenerSet.tls = this.tls;
+    // spec §7.1 TLS_PASSTHROUGH: SNI-routed byte pipes on the TLS ports (tls-passthrough.ts).
+    this.passthrough = new TlsPassthrough(
+      {
+        onRequestComplete: () => this.onRequestComplete,
+        healthView: this.healthView,
+        auth: () => this.auth(),
+      },
+      {
+        connectTimeoutMs: t.targetConnectMs ?? 10_000,
+        helloTimeoutMs: this.limits.headersTimeoutMs,
+        maxLifetimeMs: 600_000,
+        logger: this.logger,
+      },
+    );
+    this.tls.passthrough = this.passthrough;
     if ((options.workers ?? 1) > 1)
       this.logger.warn('workers > 1 is not implemented yet; running one worker', {
         workers: options.workers,
@@ -214,6 +231,7 @@ class DataPlaneImpl implements DataPlane {
     this.pending = undefined;
     await this.applying?.catch(() => undefined);
     await this.listenerSet.closeAll();
+    this.passthrough.closeAll();
     this.fast?.close();
     await this.pools.closeAll(this.limits.drainTimeoutMs);
   }

@@ -23,6 +23,8 @@ export class RequestRecord {
   protocol: string;
   hostHeader: string;
   userAgent: string;
+  /** TLS SNI (spec §4.1), set for TLS passthrough connections (tls-passthrough.ts). */
+  serverNameIndication = '';
   /** Status of the response headers sent to the client (0 when none were sent). */
   responseCode = 0;
   /** Milliseconds from start to the last byte out (set when the request completes). */

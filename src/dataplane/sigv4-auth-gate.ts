@@ -49,6 +49,8 @@ export interface SigV4AuthGateOptions {
 }
 
 const ACTION = 'vpc-lattice-svcs:Invoke';
+/** spec §2.3: TLS passthrough connections; resource is the service ARN, no path. */
+const CONNECT = 'vpc-lattice-svcs:Connect';
 
 /** Exception name in the 403/400 body for each verifier failure. */
 const PROBLEM_EXCEPTION: Record<SignatureProblem['code'], string> = {
@@ -152,7 +154,8 @@ class SigV4AuthGate implements AuthGate {
     // access would be allowed; one that does not is the anonymous principal.
     let identity: AuthIdentity | undefined;
     const view: SignedRequestView = { method, rawPath, rawQuery, headers: request.headers };
-    if (hasSignature(view)) {
+    const connect = input.connect === true; // passthrough: nothing to authenticate
+    if (!connect && hasSignature(view)) {
       const parsed = parseSignature(view);
       if (!parsed.ok) return authenticationFailure(parsed);
       identity = auth.identities.get(parsed.accessKeyId);
@@ -190,8 +193,8 @@ class SigV4AuthGate implements AuthGate {
       service: level(service, binding.serviceAuthType),
       ...(identity !== undefined ? { identityPolicies: identity.policies } : {}),
       ctx: {
-        action: ACTION,
-        resource: binding.serviceArn + path,
+        action: connect ? CONNECT : ACTION,
+        resource: connect ? binding.serviceArn : binding.serviceArn + path,
         ...(principal !== undefined ? { principal } : {}),
         keys: createLatticeRequestKeys(facts, principal),
       },

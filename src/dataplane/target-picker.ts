@@ -68,13 +68,17 @@ export class TargetGroupRuntime {
     type: TargetGroupType,
     healthCheck: ResolvedHealthCheck,
     targets: readonly CompiledTarget[],
+    /** A TCP group (TLS passthrough): its targets have an address and no HTTP pool. */
+    readonly tcp = false,
   ) {
     this.id = id;
     this.arn = arn;
     this.type = type;
     this.healthCheck = healthCheck;
     this.targets = targets;
-    this.candidates = targets.filter((t) => !t.draining && t.pool !== undefined);
+    this.candidates = targets.filter(
+      (t) => !t.draining && (tcp ? t.address !== undefined : t.pool !== undefined),
+    );
     this.healthChecked = type === 'IP' || type === 'INSTANCE';
   }
 

@@ -12,6 +12,7 @@ import { certificateCoversHost, type StoredCertificate } from '../model/certific
 import type { Owned, Snapshot } from '../model/snapshot-types.js';
 import type { CompiledSnapshot, ListenAddress } from './compile-snapshot.js';
 import type { DataPlaneLogger } from './logger.js';
+import type { TlsPassthrough } from './tls-passthrough.js';
 
 /**
  * spec §7.1: TLS 1.2 cipher preference of Lattice HTTPS listeners, then the TLS 1.3 suites; server
@@ -104,6 +105,8 @@ export class TlsListeners {
   /** Contexts by certificate ARN + serial + sealed key, reused across snapshots. */
   private contexts = new Map<string, SecureContext>();
   private readonly generated: SniTable['generated'];
+  /** TLS_PASSTHROUGH listeners (tls-passthrough.ts): they share TLS ports, routed by SNI first. */
+  passthrough: TlsPassthrough | undefined;
 
   constructor(
     private readonly options: DataPlaneTlsOptions | undefined,
@@ -130,6 +133,8 @@ export class TlsListeners {
    * (a port with an HTTPS listener of a reachable service; HTTP listeners sharing it lose).
    */
   apply(snapshot: Snapshot, compiled: CompiledSnapshot): ListenAddress[] {
+    const passthrough = this.passthrough;
+    passthrough?.apply(snapshot, compiled);
     const https = new Set(
       snapshot.listeners.filter((l) => l.protocol === 'HTTPS').map((l) => l.id),
     );
@@ -191,7 +196,8 @@ export class TlsListeners {
       const tls = new Set<number>();
       const plain = new Set<number>();
       for (const binding of vpc.hosts.values())
-        for (const [port, l] of binding.listeners) (https.has(l.id) ? tls : plain).add(port);
+        for (const [port, l] of binding.listeners)
+          (https.has(l.id) || passthrough?.isListener(l.id) === true ? tls : plain).add(port);
       tlsPorts.set(address, tls);
       plainPorts.set(address, plain);
     }
@@ -223,6 +229,19 @@ export class TlsListeners {
       if (connection !== undefined) connection.call(http, socket);
       else socket.destroy();
     });
+    // spec §7.1: on a port with TLS_PASSTHROUGH listeners the ClientHello is read first; names
+    // that are not passthrough custom domains come back here for termination.
+    const [terminate] = tls.listeners('connection') as ((socket: Socket) => void)[];
+    if (terminate !== undefined) {
+      const passthrough = this.passthrough;
+      tls.removeAllListeners('connection');
+      const handOver = (s: Socket): void => terminate.call(tls, s);
+      tls.on('connection', (socket: Socket) => {
+        if (passthrough?.servesPort(address, port) === true)
+          passthrough.accept(socket, address, port, handOver);
+        else terminate.call(tls, socket);
+      });
+    }
     // Handshake failures (no/unknown SNI, bad hello) close that connection only.
     tls.on('tlsClientError', (_err: Error, socket: TLSSocket) => socket.destroy());
     // node:http tracks connections (keep-alive closing, header timeouts) once it has "listened".

@@ -34,6 +34,8 @@ export interface RequestRecordFields {
   readonly protocol: string;
   readonly hostHeader: string;
   readonly userAgent: string;
+  /** TLS SNI of a TLS passthrough connection (absent or empty: `"-"`). */
+  readonly serverNameIndication?: string;
   /** 0 when no response head was sent. */
   readonly responseCode: number;
   readonly duration: number;
@@ -189,8 +191,8 @@ export function toAccessLogRecord(
     responseFromTargetDuration: reached ? Math.max(0, end - r.firstByteFromTargetAt) : DASH,
     userAgent: orDash(r.userAgent),
     hostHeader: orDash(r.hostHeader),
-    // TLS fields: the data plane terminates plain HTTP listeners only.
-    serverNameIndication: DASH,
+    // TLS fields: SNI is known for TLS passthrough connections; cipher and version are not read.
+    serverNameIndication: orDash(r.serverNameIndication),
     sslCipher: DASH,
     tlsVersion: DASH,
     resolvedUser: r.resolvedUser,
@@ -233,7 +235,7 @@ function startTimeJson(ms: number): string {
 }
 
 // The fields Trellis always writes as "-" (see toAccessLogRecord), joined once.
-const TLS_DASHES = '"serverNameIndication":"-","sslCipher":"-","tlsVersion":"-"';
+const TLS_DASHES = '"sslCipher":"-","tlsVersion":"-"';
 const X509_DASHES =
   '"callerX509SubjectCN":"-","callerX509IssuerOU":"-","callerX509SANNameCN":"-","callerX509SANDNS":"-","callerX509SANURI":"-"';
 
@@ -263,7 +265,8 @@ export function formatAccessLogLine(
     `,"responseCode":${r.responseCode > 0 ? r.responseCode : '"-"'},"grpcResponseCode":"-"` +
     `,"bytesReceived":${r.bytesReceived},"bytesSent":${r.bytesSent},"duration":${r.duration}` +
     `,"requestToTargetDuration":${toTarget},"responseFromTargetDuration":${fromTarget}` +
-    `,"userAgent":${jsonString(r.userAgent)},"hostHeader":${jsonString(r.hostHeader)},${TLS_DASHES}` +
+    `,"userAgent":${jsonString(r.userAgent)},"hostHeader":${jsonString(r.hostHeader)}` +
+    `,"serverNameIndication":${jsonString(r.serverNameIndication)},${TLS_DASHES}` +
     `,"resolvedUser":${jsonNullable(r.resolvedUser)},"authDeniedReason":${jsonNullable(r.authDeniedReason)}` +
     `,"callerPrincipal":${jsonString(auth?.callerPrincipal)},"callerPrincipalOrgID":${jsonString(auth?.callerPrincipalOrgID)}` +
     `,"callerPrincipalTags":${jsonString(auth?.callerPrincipalTags)},${X509_DASHES}` +
