@@ -71,6 +71,11 @@ export interface ApiServerOptions {
   queryServices?: Record<string, QueryProtocolHandler>;
   /** JSON-target services (awsJson1_1 `X-Amz-Target`) by signing name (`acm`). */
   jsonTargetServices?: Record<string, JsonTargetHandler>;
+  /**
+   * REST-JSON services other than Lattice by signing name (`ram`): every request signed for that
+   * name goes to its handler, whatever the path (their paths would otherwise share one table).
+   */
+  restServices?: Record<string, JsonTargetHandler>;
   /** Extra plain routes (`GET /metrics`), answered without authentication. */
   publicRoutes?: Record<
     string,
@@ -136,6 +141,12 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       if (jsonHandler && req.method === 'POST' && rawPath === '/') {
         operationName = String(req.headers['x-amz-target'] ?? `${caller.signingService}:Unknown`);
         await jsonHandler.handle(caller, apiRequest, res);
+        return;
+      }
+      const restHandler = options.restServices?.[caller.signingService];
+      if (restHandler) {
+        operationName = `${caller.signingService}:${rawPath}`;
+        await restHandler.handle(caller, apiRequest, res);
         return;
       }
       const match = routes.match(apiRequest.method, rawPath);

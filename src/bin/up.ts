@@ -19,6 +19,7 @@ import { createSnapshotBuilder } from '../snapshot/snapshot-builder.js';
 import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
 import { startDataPlane, type RunningDataPlane } from './dataplane-wiring.js';
 import { createAcmService } from '../api/operations/acm-operations.js';
+import { createRamService } from '../api/operations/ram-operations.js';
 import { prepareCertificates } from './certificates-wiring.js';
 import { startDns } from './dns-wiring.js';
 import { functionSettingsFromEnv } from '../config/function-settings.js';
@@ -156,6 +157,7 @@ export async function up(
       jsonTargetServices: {
         acm: createAcmService({ store, ctx, authorizer: iam.authorizer, ports: certificates.ports }),
       },
+      restServices: { ram: createRamService({ store, ctx, authorizer: iam.authorizer }) },
       operations: [
         ...LATTICE_OPERATIONS,
         ...trellisOperations,

@@ -28,6 +28,8 @@ export const RESOURCE_TYPE: Record<ResourceKind, string> = {
   certificate: 'CERTIFICATE',
   'security-group': 'SECURITY_GROUP',
   function: 'FUNCTION',
+  'resource-share': 'RESOURCE_SHARE',
+  'resource-share-invitation': 'RESOURCE_SHARE_INVITATION',
 };
 
 const LABEL: Partial<Record<ResourceKind, string>> = {

@@ -1,9 +1,15 @@
 /**
  * Cross-account use of service networks and services (spec §1.5 SNSA/ResourcePolicy; issue 8 §4).
- * A resource of account A can be named by account B — always by ARN — only when A shares it: a
- * resource policy (PutResourcePolicy) on it whose Allow statements grant B's principal the
- * association action. Without such a grant the caller gets AccessDeniedException; a resource of
- * another account named by bare id stays invisible (ResourceNotFound), as before.
+ * A resource of account A can be named by account B — always by ARN — only when A shares it,
+ * either way:
+ *   - a resource policy (PutResourcePolicy) on it whose Allow statements grant B's principal the
+ *     action, or
+ *   - an AWS RAM resource share (resource-shares.ts) holding the resource with B (or B's
+ *     organization) as an associated principal: it grants what RAM's default managed permission
+ *     for the type grants (`RAM_GRANTS` below).
+ * Without a grant the caller gets AccessDeniedException; a resource of another account named by
+ * bare id stays invisible (ResourceNotFound), as before. A share removed later stops future
+ * associations only: associations made under it stay, as in Lattice.
  *
  * Actions (the names of the Lattice operations they permit, as AWS RAM's managed permissions
  * for VPC Lattice list them):
@@ -25,12 +31,28 @@ import {
 } from '../iam/policy/index.js';
 import type { StoredResource } from '../store/store.js';
 import { notFound } from './lookups.js';
+import { isSharedByRam } from './resource-shares.js';
 import type { Caller, OperationScope } from './manager-context.js';
 
-/** The association actions a share may grant. */
+/** The actions a share may grant. */
 export type SharedAction =
   | 'vpc-lattice:CreateServiceNetworkServiceAssociation'
-  | 'vpc-lattice:CreateServiceNetworkVpcAssociation';
+  | 'vpc-lattice:CreateServiceNetworkVpcAssociation'
+  | 'vpc-lattice:GetService'
+  | 'vpc-lattice:GetServiceNetwork';
+
+/**
+ * What a RAM share grants on each shareable kind: the actions of RAM's default managed
+ * permissions for VPC Lattice (AWSRAMPermissionVpcLatticeService / …ServiceNetwork).
+ */
+const RAM_GRANTS: Record<'service' | 'service-network', readonly SharedAction[]> = {
+  service: ['vpc-lattice:CreateServiceNetworkServiceAssociation', 'vpc-lattice:GetService'],
+  'service-network': [
+    'vpc-lattice:CreateServiceNetworkServiceAssociation',
+    'vpc-lattice:CreateServiceNetworkVpcAssociation',
+    'vpc-lattice:GetServiceNetwork',
+  ],
+};
 
 /** The caller as a policy principal (account root, user, or assumed-role session). */
 export function callerPrincipal(caller: Caller): AuthorizationPrincipal {
@@ -48,8 +70,23 @@ export function callerPrincipal(caller: Caller): AuthorizationPrincipal {
   return { arn, accountId: caller.accountId, type: 'User' };
 }
 
-/** True when the resource policy on `resourceArn` allows the caller `action`. */
+/**
+ * True when `resource` (another account's) is shared with the caller for `action`: by its
+ * resource policy or by a RAM share.
+ */
 export async function isSharedWith(
+  scope: OperationScope,
+  resource: StoredResource<{ arn: string }>,
+  action: SharedAction,
+): Promise<boolean> {
+  if (await isSharedByPolicy(scope, resource.data.arn, action)) return true;
+  const kind = resource.kind as 'service' | 'service-network';
+  if (!RAM_GRANTS[kind]?.includes(action)) return false;
+  return isSharedByRam(scope.reader, resource.accountId, resource.data.arn, scope.caller.accountId);
+}
+
+/** True when the resource policy on `resourceArn` allows the caller `action`. */
+async function isSharedByPolicy(
   scope: OperationScope,
   resourceArn: string,
   action: SharedAction,
@@ -92,8 +129,29 @@ export async function findAssociable<T>(
   if (found.accountId === scope.caller.accountId) return found;
   // spec §1.5 SNSA: another account's resource must be named by ARN.
   if (!byArn) throw notFound(kind, identifier);
-  if (await isSharedWith(scope, found.data.arn, action)) return found;
+  if (await isSharedWith(scope, found, action)) return found;
   throw new AccessDeniedException(
-    `Account ${scope.caller.accountId} is not allowed to use ${found.data.arn}: its owner (${found.accountId}) has not shared it. The owner grants ${action} to this account with PutResourcePolicy on the ARN.`,
+    `Account ${scope.caller.accountId} is not allowed to use ${found.data.arn}: its owner (${found.accountId}) has not shared it. The owner shares it with an AWS RAM resource share (CreateResourceShare) or grants ${action} to this account with PutResourcePolicy on the ARN.`,
   );
+}
+
+/**
+ * Finds a service network or service the caller may read (GetService, GetServiceNetwork): its
+ * own by id or ARN, or another account's named by ARN and shared with the caller. Not shared →
+ * not found, so a Get reveals nothing of another account.
+ */
+export async function findReadable<T>(
+  scope: OperationScope,
+  kind: Extract<ResourceKind, 'service' | 'service-network'>,
+  identifier: string,
+): Promise<StoredResource<T & { arn: string }>> {
+  const byArn = identifier.startsWith('arn:');
+  const found = byArn
+    ? await scope.reader.getByArn<T & { arn: string }>(identifier)
+    : await scope.reader.get<T & { arn: string }>(kind, idFromIdentifier(identifier));
+  if (!found || found.kind !== kind) throw notFound(kind, identifier);
+  if (found.accountId === scope.caller.accountId) return found;
+  const action = kind === 'service' ? 'vpc-lattice:GetService' : 'vpc-lattice:GetServiceNetwork';
+  if (byArn && (await isSharedWith(scope, found, action))) return found;
+  throw notFound(kind, identifier);
 }

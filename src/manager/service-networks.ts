@@ -15,6 +15,7 @@ import { authPolicyId } from './auth-policies.js';
 import { checkQuota, findOwned } from './lookups.js';
 import { arnScope, type OperationScope, type WriteScope } from './manager-context.js';
 import { listPage } from './pagination.js';
+import { findReadable } from './resource-sharing.js';
 
 const AUTH_TYPES: readonly AuthType[] = ['NONE', 'AWS_IAM'];
 
@@ -95,7 +96,8 @@ export async function getServiceNetwork(
   scope: OperationScope,
   identifier: string,
 ): Promise<Record<string, unknown>> {
-  const found = await findOwned<ServiceNetwork>(scope, 'service-network', identifier);
+  // A network shared with the caller (RAM share or resource policy) is readable by ARN.
+  const found = await findReadable<ServiceNetwork>(scope, 'service-network', identifier);
   const sn = found.data;
   const counts = await associationCounts(scope, sn.id);
   const out: Record<string, unknown> = {

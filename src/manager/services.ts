@@ -21,6 +21,7 @@ import { certificateProblem } from './certificates.js';
 import { checkQuota, findOwned } from './lookups.js';
 import { arnScope, type OperationScope, type WriteScope } from './manager-context.js';
 import { listPage } from './pagination.js';
+import { findReadable } from './resource-sharing.js';
 import { deleteAttachedPolicies } from './service-networks.js';
 
 const AUTH_TYPES: readonly AuthType[] = ['NONE', 'AWS_IAM'];
@@ -146,7 +147,8 @@ export async function getService(
   scope: OperationScope,
   identifier: string,
 ): Promise<Record<string, unknown>> {
-  const svc = (await findService(scope, identifier)).data;
+  // A service shared with the caller (RAM share or resource policy) is readable by ARN.
+  const svc = (await findReadable<Service>(scope, 'service', identifier)).data;
   return {
     id: svc.id,
     name: svc.name,

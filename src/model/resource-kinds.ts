@@ -24,6 +24,8 @@ export const RESOURCE_KINDS = [
   'certificate',
   'function',
   'security-group',
+  'resource-share',
+  'resource-share-invitation',
 ] as const;
 
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];
