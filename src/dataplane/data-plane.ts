@@ -36,6 +36,7 @@ import type { TargetHealthView } from './target-health.js';
 import { UpstreamPools } from './upstream-pools.js';
 import { TlsListeners, type DataPlaneTlsOptions } from './tls-listener.js';
 import { TlsPassthrough } from './tls-passthrough.js';
+import { tunnelUpgrade, type UpgradeHost } from './upgrade-tunnel.js';
 import { FastPath } from './fast-path/fast-path.js';
 import type { CompiledTarget } from './target-picker.js';
 import type { CompiledVpc } from './compile-snapshot.js';
@@ -197,6 +198,22 @@ class DataPlaneImpl implements DataPlane {
       },
     );
     this.tls.passthrough = this.passthrough;
+    // WebSockets pass through after routing and auth (a difference from Lattice, spec §6).
+    const upgradeHost: UpgradeHost = {
+      onRequestComplete: () => this.onRequestComplete,
+      route: (out, l, host, method, url, request, record) =>
+        this.route(out, l, host, method, url, request, record),
+      originOf: (target) => this.originOf(target),
+      connectTimeoutMs: t.targetConnectMs ?? 10_000,
+    };
+    this.listenerSet.upgrade = (req, socket, head, l) => {
+      try {
+        tunnelUpgrade(upgradeHost, req, socket, head, l);
+      } catch (err) {
+        this.logger.error('upgrade pipeline failed', { error: (err as Error).message });
+        socket.destroy();
+      }
+    };
     if ((options.workers ?? 1) > 1)
       this.logger.warn('workers > 1 is not implemented yet; running one worker', {
         workers: options.workers,

@@ -60,6 +60,13 @@ export interface ClientLimits {
 }
 
 export type RequestEntry = (req: IncomingMessage, res: DataPlaneResponse, l: ListenerState) => void;
+/** An HTTP/1.1 `Upgrade` request (upgrade-tunnel.ts): the socket is the handler's from now on. */
+export type UpgradeEntry = (
+  req: IncomingMessage,
+  socket: Socket,
+  head: Buffer,
+  l: ListenerState,
+) => void;
 export type ClientErrorEntry = (
   err: Error & { code?: string },
   socket: Socket,
@@ -76,6 +83,8 @@ export class ListenerSet {
   private readonly closing = new Set<Promise<void>>();
   /** TLS termination of HTTPS listeners (tls-listener.ts); set by the data plane. */
   tls: TlsListeners | undefined;
+  /** WebSocket upgrades (upgrade-tunnel.ts); set by the data plane. */
+  upgrade: UpgradeEntry | undefined;
 
   constructor(
     private readonly limits: ClientLimits,
@@ -136,6 +145,11 @@ export class ListenerSet {
       onRequest(req, res, state),
     );
     server.on('clientError', (err: Error, socket: Socket) => onClientError(err, socket, state));
+    const upgrade = this.upgrade;
+    if (upgrade !== undefined)
+      server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) =>
+        upgrade(req, socket, head, state),
+      );
     state.server = server;
     // HTTPS (spec §7.1): a TLS server listens and feeds decrypted connections to `server`.
     const listening =
