@@ -9,6 +9,7 @@ import { registerIamCommands } from './iam-commands.js';
 import { instanceCommands, loadBalancerCommands, vpcCommands } from './inventory-commands.js';
 import { listenerCommands } from './listener-commands.js';
 import { logsCommands } from './logs-commands.js';
+import { ramCommands } from './ram-commands.js';
 import { ruleCommands } from './rule-commands.js';
 import { serviceCommands } from './service-commands.js';
 import { serviceNetworkCommands } from './service-network-commands.js';
@@ -40,6 +41,7 @@ export function registerCliCommands(program: Command, runtime?: CliRuntime): voi
   add(logsCommands());
   add(functionCommands());
   add(certificateCommands());
+  add(ramCommands());
   // Other command groups (e.g. `iam`) are added below.
   registerIamCommands(program);
   registerAuthCommands(program, runtime);

@@ -8,6 +8,9 @@
  * removing it refuses later associations while existing ones stay (as in Lattice).
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -67,6 +70,8 @@ import {
   whoAnswers,
   type RecordingUpstream,
 } from '../support/dataplane-fixtures.js';
+import { jsonOf, type CliRun } from '../cli/support/run-cli.js';
+import { runCliInProcess } from '../cli/support/run-cli-in-process.js';
 import { createVpc } from '../support/inventory-client.js';
 import { createAccount, expectAwsError, uniqueName } from '../support/sdk-helpers.js';
 import { signedFetch } from '../support/signed-fetch.js';
@@ -87,6 +92,7 @@ let A: TestAccount;
 let B: TestAccount;
 let C: TestAccount;
 let D: TestAccount;
+const cleanups: (() => void)[] = [];
 
 function ramClient(credentials: Credentials): RAMClient {
   return new RAMClient({
@@ -134,6 +140,7 @@ before(async () => {
   D = await createOrgAccount();
 });
 after(async () => {
+  for (const c of cleanups) c();
   for (const t of [A, B, C, D]) {
     t?.ram.destroy();
     t?.lattice.destroy();
@@ -676,4 +683,80 @@ test('RAM calls need ram:* in the caller’s identity policies; unsupported oper
     400,
   );
   assert.equal(unsupported.reason, 'unknownOperation');
+});
+
+test('trellis ram: A shares from the CLI, B lists and accepts the invitation, then B’s CLI sees the share', async () => {
+  const svc = await A.lattice.send(new CreateServiceCommand({ name: uniqueName('cli') }));
+  const asA = (...args: string[]) => runCliInProcess([...args, '--data-dir', proc.dataDir]);
+  // B's keys in a credentials file of its own folder, as `trellis up` writes A's (the CLI runs
+  // in this process, where the SDK's environment chain would read the runner's own variables).
+  const bDir = mkdtempSync(join(tmpdir(), 'trellis-ram-cli-'));
+  cleanups.push(() => rmSync(bDir, { recursive: true, force: true }));
+  writeFileSync(
+    join(bDir, 'credentials'),
+    `[default]\naws_access_key_id = ${B.credentials.accessKeyId}\naws_secret_access_key = ${B.credentials.secretAccessKey}\n`,
+  );
+  const asB = (...args: string[]) =>
+    runCliInProcess([
+      ...args,
+      '--data-dir',
+      bDir,
+      '--endpoint',
+      proc.endpoint,
+      '--region',
+      proc.region,
+    ]);
+  const ok = (run: CliRun): CliRun => {
+    assert.equal(run.code, 0, `exit ${run.code}\n${run.stdout}\n${run.stderr}`);
+    return run;
+  };
+  const name = uniqueName('cli-share');
+  const created = jsonOf<{ resourceShareArn: string; status: string }>(
+    ok(
+      await asA(
+        'ram',
+        'create-share',
+        '--name',
+        name,
+        '--resource',
+        svc.arn!,
+        '--principal',
+        B.accountId,
+        '--output',
+        'json',
+      ),
+    ),
+  );
+  assert.equal(created.status, 'ACTIVE');
+  const table = ok(await asA('ram', 'list-shares')).stdout;
+  assert.match(table, /│ ARN +│ NAME +│ OWNER +│ STATUS +│/);
+  assert.ok(table.includes(name), table);
+  const members = ok(
+    await asA('ram', 'list-members', '--share', created.resourceShareArn, '--output', 'json'),
+  );
+  assert.deepEqual(
+    jsonOf<{ associatedEntity: string; status: string }[]>(members).map((m) => [
+      m.associatedEntity,
+      m.status,
+    ]),
+    [[B.accountId, 'ASSOCIATING']],
+  );
+  const usage = await asA('ram', 'add', created.resourceShareArn);
+  assert.equal(usage.code, 2, 'add without members is a usage error');
+  assert.match(usage.stderr, /--resource or --principal/);
+
+  const invitations = jsonOf<{ resourceShareInvitationArn: string; resourceShareArn: string }[]>(
+    ok(await asB('ram', 'list-invitations', '--output', 'json')),
+  );
+  const mine = invitations.find((i) => i.resourceShareArn === created.resourceShareArn);
+  assert.ok(mine, JSON.stringify(invitations));
+  const accepted = ok(
+    await asB('ram', 'accept-invitation', mine.resourceShareInvitationArn, '--output', 'json'),
+  );
+  assert.equal(jsonOf<{ status: string }>(accepted).status, 'ACCEPTED');
+  const again = await asB('ram', 'accept-invitation', mine.resourceShareInvitationArn);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /already accepted/);
+  const shared = ok(await asB('ram', 'list-resources', '--owner', 'other-accounts')).stdout;
+  assert.ok(shared.includes(svc.arn!), shared);
 });
