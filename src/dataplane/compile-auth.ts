@@ -16,17 +16,27 @@ import {
 import { lowerCaseTags } from '../iam/lattice-request-keys.js';
 import {
   compilePolicy,
+  createPrincipalKeys,
   parsePolicy,
   type AuthorizationPrincipal,
   type CompiledPolicy,
+  type ConditionKeyReader,
 } from '../iam/policy/index.js';
 import type { SigningCredential } from '../iam/sigv4/index.js';
 import type { Account, IamRole, IamUser } from '../model/iam-types.js';
 import type { AuthType } from '../model/lattice-types.js';
 import type { Snapshot } from '../model/snapshot-types.js';
+import type { AuthDecision, AuthDetail } from './auth-gate.js';
 
 /** An access key with everything a request signed by it needs. */
 export class AuthIdentity {
+  /** The principal's condition keys (`aws:PrincipalTag/…`, `aws:userid`, …), read by policies. */
+  readonly principalKeys: ConditionKeyReader;
+  /** The access log's caller fields (spec §4.1). */
+  readonly detail: AuthDetail;
+  /** The gate's answer when the policies allow this caller: identity headers (spec §3.1). */
+  readonly allowed: AuthDecision;
+
   constructor(
     readonly credential: SigningCredential,
     readonly active: boolean,
@@ -39,7 +49,25 @@ export class AuthIdentity {
     readonly identityTagsHeader: string,
     /** `callerPrincipalTags` of the access log: JSON of the principal's tags. */
     readonly tagsJson: string,
-  ) {}
+  ) {
+    this.principalKeys = createPrincipalKeys(principal);
+    this.detail = Object.freeze({
+      callerPrincipal: principal.arn,
+      ...(principal.orgId !== undefined ? { callerPrincipalOrgID: principal.orgId } : {}),
+      callerPrincipalTags: tagsJson,
+    });
+    this.allowed = Object.freeze({
+      allow: true,
+      resolvedUser: principal.arn,
+      identityHeaders: Object.freeze([
+        'x-amzn-lattice-identity',
+        identityHeader,
+        'x-amzn-lattice-identity-tags',
+        identityTagsHeader,
+      ]),
+      detail: this.detail,
+    });
+  }
 }
 
 /** A service network's or service's auth settings and compiled auth policy. */

@@ -9,9 +9,12 @@
  * against lazily read condition keys.
  */
 import type { AuthDeniedReason } from '../errors/dataplane-outcomes.js';
-import { createLatticeRequestKeys, type LatticeRequestFacts } from '../iam/lattice-request-keys.js';
+import { LatticeRequestKeys, type LatticeRequestFacts } from '../iam/lattice-request-keys.js';
 import {
   authorizeLatticeRequest,
+  createPrincipalKeys,
+  latticeRequestAllowed,
+  type AuthorizationContext,
   type LatticeAuthLevel,
   type LatticeDecision,
   type PolicyOutcome,
@@ -31,7 +34,6 @@ import type { Snapshot } from '../model/snapshot-types.js';
 import {
   denyAwsIamGate,
   type AuthDecision,
-  type AuthDetail,
   type AuthGate,
   type AuthGateInput,
 } from './auth-gate.js';
@@ -49,8 +51,10 @@ export interface SigV4AuthGateOptions {
 }
 
 const ACTION = 'vpc-lattice-svcs:Invoke';
+const LOWER_ACTION = ACTION.toLowerCase();
 /** spec §2.3: TLS passthrough connections; resource is the service ARN, no path. */
 const CONNECT = 'vpc-lattice-svcs:Connect';
+const LOWER_CONNECT = CONNECT.toLowerCase();
 
 /** Exception name in the 403/400 body for each verifier failure. */
 const PROBLEM_EXCEPTION: Record<SignatureProblem['code'], string> = {
@@ -188,53 +192,55 @@ class SigV4AuthGate implements AuthGate {
       region: auth.region,
     };
     const principal = identity?.principal;
-    const decision = authorizeLatticeRequest({
-      network: level(auth.resources.get(binding.serviceNetworkId), binding.serviceNetworkAuthType),
-      service: level(service, binding.serviceAuthType),
-      ...(identity !== undefined ? { identityPolicies: identity.policies } : {}),
-      ctx: {
-        action: connect ? CONNECT : ACTION,
-        resource: connect ? binding.serviceArn : binding.serviceArn + path,
-        ...(principal !== undefined ? { principal } : {}),
-        keys: createLatticeRequestKeys(facts, principal),
-      },
-    });
-
-    const detail: AuthDetail | undefined =
-      identity === undefined
-        ? undefined
-        : {
-            callerPrincipal: identity.principal.arn,
-            ...(identity.principal.orgId !== undefined
-              ? { callerPrincipalOrgID: identity.principal.orgId }
-              : {}),
-            callerPrincipalTags: identity.tagsJson,
-          };
-    const resolvedUser = identity === undefined ? 'Anonymous' : identity.principal.arn;
-    if (!decision.allowed) {
-      const deniedBy = describeDenial(decision);
-      return {
-        allow: false,
-        status: 403,
-        message: `AccessDeniedException: ${decision.message}\n`,
-        authDeniedReason: decision.deniedBy as AuthDeniedReason,
-        resolvedUser,
-        detail: { ...detail, ...(deniedBy !== undefined ? { deniedBy } : {}) },
-      };
-    }
-    if (identity === undefined) return { allow: true, resolvedUser }; // anonymous: no identity headers
-    return {
-      allow: true,
-      resolvedUser,
-      identityHeaders: [
-        'x-amzn-lattice-identity',
-        identity.identityHeader,
-        'x-amzn-lattice-identity-tags',
-        identity.identityTagsHeader,
-      ],
-      ...(detail !== undefined ? { detail } : {}),
+    const network = auth.resources.get(binding.serviceNetworkId);
+    const ctx: AuthorizationContext = {
+      action: connect ? CONNECT : ACTION,
+      resource: connect ? binding.serviceArn : binding.serviceArn + path,
+      principal,
+      // Principal keys (aws:PrincipalTag/…, aws:userid…) are built once per key and snapshot.
+      keys: new LatticeRequestKeys(facts, principal, identity?.principalKeys ?? ANONYMOUS_KEYS),
     };
+    // The common case asks only yes/no (nothing allocated); a denial is decided again in full
+    // (evaluation has no side effects, the clock is fixed in `facts`) to explain it.
+    if (
+      latticeRequestAllowed(
+        binding.serviceNetworkAuthType,
+        network?.policy,
+        binding.serviceAuthType,
+        service?.policy,
+        identity?.policies,
+        connect ? LOWER_CONNECT : LOWER_ACTION,
+        ctx,
+      )
+    )
+      // anonymous: no identity headers; a signed caller's answer is built once per snapshot.
+      return identity === undefined ? ANONYMOUS_ALLOWED : identity.allowed;
+    return denial(
+      authorizeLatticeRequest({
+        network: level(network, binding.serviceNetworkAuthType),
+        service: level(service, binding.serviceAuthType),
+        ...(identity !== undefined ? { identityPolicies: identity.policies } : {}),
+        ctx,
+      }),
+      identity,
+    );
   }
+}
+
+const ANONYMOUS_KEYS = createPrincipalKeys(undefined);
+const ANONYMOUS_ALLOWED: AuthDecision = Object.freeze({ allow: true, resolvedUser: 'Anonymous' });
+
+/** The 403 of a request the policies refuse (spec §2.5), with the access log's `deniedBy`. */
+function denial(decision: LatticeDecision, identity: AuthIdentity | undefined): AuthDecision {
+  const deniedBy = describeDenial(decision);
+  return {
+    allow: false,
+    status: 403,
+    message: `AccessDeniedException: ${decision.message}\n`,
+    authDeniedReason: decision.deniedBy as AuthDeniedReason,
+    resolvedUser: identity === undefined ? 'Anonymous' : identity.principal.arn,
+    detail: { ...identity?.detail, ...(deniedBy !== undefined ? { deniedBy } : {}) },
+  };
 }
 
 /** Creates the SigV4 + auth-policy gate the data plane calls for `AWS_IAM` services/networks. */

@@ -72,11 +72,13 @@ export class LatticeRequestKeys implements ConditionKeyReader {
   private query: Map<string, string[]> | undefined = undefined;
   private readonly principalKeys: ConditionKeyReader;
 
+  /** `principalKeys`: the principal's reader when the caller holds one (built per snapshot). */
   constructor(
     private readonly facts: LatticeRequestFacts,
     principal: AuthorizationPrincipal | undefined,
+    principalKeys?: ConditionKeyReader,
   ) {
-    this.principalKeys = createPrincipalKeys(principal);
+    this.principalKeys = principalKeys ?? createPrincipalKeys(principal);
   }
 
   get(key: string): string | readonly string[] | undefined {

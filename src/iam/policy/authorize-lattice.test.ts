@@ -8,6 +8,7 @@ import {
   createStaticKeys,
   evaluatePolicy,
   explainDecision,
+  latticeRequestAllowed,
   parsePolicy,
   type AuthorizationContext,
   type AuthorizationPrincipal,
@@ -586,4 +587,62 @@ describe('authorizeLatticeRequest (spec §2.1, §2.5)', () => {
       assert.ok(explainDecision(d).length >= 4);
     });
   }
+});
+
+describe("latticeRequestAllowed (the data plane's allocation-free yes/no)", () => {
+  it('answers exactly authorizeLatticeRequest(…).allowed over every combination of levels', () => {
+    const R = `${INVENTORY}/stock`;
+    const policies = [
+      undefined,
+      ALLOW_ALL('Service'),
+      DENY_ALL('Service'),
+      ANNOUNCEMENT,
+      allowWith({ Principal: { AWS: BOB.arn } }),
+    ];
+    const levels = [
+      undefined,
+      ...(['AWS_IAM', 'NONE'] as const).flatMap((authType) =>
+        policies.map((policy) => (policy === undefined ? { authType } : { authType, policy })),
+      ),
+    ];
+    const identities: (CompiledPolicy[] | undefined)[] = [
+      undefined,
+      [],
+      [ID_ALLOW],
+      [ID_DENY],
+      [ID_ALLOW, ID_DENY],
+    ];
+    const principals = [undefined, BOB, ORDER_SESSION, STRANGER];
+    let checked = 0;
+    let allowed = 0;
+    for (const network of levels)
+      for (const service of levels) {
+        if (service === undefined) continue;
+        for (const identityPolicies of identities)
+          for (const principal of principals)
+            for (const method of ['GET', 'POST']) {
+              const c = ctx(R, principal, { 'vpc-lattice-svcs:RequestMethod': method });
+              const expected: boolean = authorizeLatticeRequest({
+                network,
+                service,
+                identityPolicies,
+                ctx: c,
+              }).allowed;
+              const got = latticeRequestAllowed(
+                network?.authType,
+                network?.policy,
+                service.authType,
+                service.policy,
+                identityPolicies,
+                'vpc-lattice-svcs:invoke',
+                c,
+              );
+              assert.equal(got, expected, JSON.stringify({ network, service, principal, method }));
+              checked++;
+              if (got) allowed++;
+            }
+      }
+    // Both answers occur often enough for the comparison to mean something.
+    assert.ok(checked > 1000 && allowed > 100 && checked - allowed > 100, `${allowed}/${checked}`);
+  });
 });

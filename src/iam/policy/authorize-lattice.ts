@@ -111,20 +111,28 @@ export function formatDenialMessage(
     : `${head} because ${NO_POLICY_NOUN[level]} allows the ${action} action`;
 }
 
+/** A level's policies for `evaluateLevel`: none when the level is absent or NONE, else its one policy. */
+function levelPolicies(l: LatticeAuthLevel | undefined): readonly CompiledPolicy[] | undefined {
+  if (l === undefined || l.authType === 'NONE') return undefined;
+  return l.policy !== undefined ? [l.policy] : NO_POLICIES;
+}
+const NO_POLICIES: readonly CompiledPolicy[] = Object.freeze([]);
+
 /**
  * Decides a data-plane request (spec §2.1): when at least one of network/service is AWS_IAM,
  * a signed caller's identity policies must allow, each AWS_IAM level's auth policy must allow
  * (no policy = deny), and an explicit Deny anywhere wins. When both levels are NONE nothing is
  * evaluated, identity policies included: Lattice authorizes nothing with auth turned off.
+ *
+ * Builds every level's verdicts and the message; the data plane asks `latticeRequestAllowed`
+ * first (same answer, nothing built) and calls this only to explain a denial.
  */
 export function authorizeLatticeRequest(input: LatticeAuthorizationInput): LatticeDecision {
-  const { ctx } = input;
+  const ctx = input.ctx;
   const lowerAction = ctx.action.toLowerCase();
   const networkType = input.network?.authType;
   const serviceType = input.service.authType;
   const authOn = networkType === 'AWS_IAM' || serviceType === 'AWS_IAM';
-  const asPolicies = (l: LatticeAuthLevel | undefined) =>
-    l === undefined || l.authType === 'NONE' ? undefined : l.policy ? [l.policy] : [];
   const verdicts: LevelVerdict[] = [
     evaluateLevel(
       'Identity',
@@ -133,18 +141,21 @@ export function authorizeLatticeRequest(input: LatticeAuthorizationInput): Latti
       lowerAction,
       ctx,
     ),
-    evaluateLevel('Network', networkType, asPolicies(input.network), lowerAction, ctx),
-    evaluateLevel('Service', serviceType, asPolicies(input.service), lowerAction, ctx),
+    evaluateLevel('Network', networkType, levelPolicies(input.network), lowerAction, ctx),
+    evaluateLevel('Service', serviceType, levelPolicies(input.service), lowerAction, ctx),
   ];
   const user = ctx.principal?.arn ?? 'anonymous';
-  const base = { verdicts, action: ctx.action, resource: ctx.resource, user };
   // Explicit deny anywhere wins (step 5), reported at the first level that holds one.
-  const denied =
-    verdicts.find((v) => v.effect === 'Deny') ?? verdicts.find((v) => v.effect === 'NoMatch');
+  let denied: LevelVerdict | undefined;
+  for (const v of verdicts) if (v.effect === 'Deny' && denied === undefined) denied = v;
+  for (const v of verdicts) if (v.effect === 'NoMatch' && denied === undefined) denied = v;
   if (denied !== undefined) {
     const explicit = denied.effect === 'Deny';
     return {
-      ...base,
+      verdicts,
+      action: ctx.action,
+      resource: ctx.resource,
+      user,
       allowed: false,
       deniedBy: denied.level,
       explicit,
@@ -152,13 +163,63 @@ export function authorizeLatticeRequest(input: LatticeAuthorizationInput): Latti
     };
   }
   return {
-    ...base,
+    verdicts,
+    action: ctx.action,
+    resource: ctx.resource,
+    user,
     allowed: true,
     explicit: false,
     message: authOn
       ? `User: ${user} is authorized to perform: ${ctx.action} on resource: ${ctx.resource}`
       : `User: ${user} may perform: ${ctx.action} on resource: ${ctx.resource} (auth type NONE at every level)`,
   };
+}
+
+/** Whether every policy of a level taken together allows: some Allow applies and no Deny does. */
+function levelAllows(
+  policies: readonly CompiledPolicy[],
+  lowerAction: string,
+  ctx: AuthorizationContext,
+): boolean {
+  let allowed = false;
+  for (let i = 0; i < policies.length; i++) {
+    const effect = evaluateLowerCased(policies[i]!, lowerAction, ctx).effect;
+    if (effect === 'Deny') return false;
+    if (effect === 'Allow') allowed = true;
+  }
+  return allowed;
+}
+
+/**
+ * `authorizeLatticeRequest(…).allowed`, for the per-request path: the same rule (spec §2.1) with
+ * nothing allocated — no verdict lists, no message — stopping at the first level that does not
+ * allow. `lowerAction` is `ctx.action` lower-cased (a constant for the data plane). Policy
+ * evaluation has no side effects, so a caller that gets `false` may call
+ * `authorizeLatticeRequest` on the same context to learn why.
+ */
+export function latticeRequestAllowed(
+  networkType: AuthType | undefined,
+  networkPolicy: CompiledPolicy | undefined,
+  serviceType: AuthType,
+  servicePolicy: CompiledPolicy | undefined,
+  identityPolicies: readonly CompiledPolicy[] | undefined,
+  lowerAction: string,
+  ctx: AuthorizationContext,
+): boolean {
+  const authOn = networkType === 'AWS_IAM' || serviceType === 'AWS_IAM';
+  if (!authOn) return true; // NONE at both levels: nothing is evaluated
+  if (identityPolicies !== undefined && !levelAllows(identityPolicies, lowerAction, ctx))
+    return false;
+  if (networkType !== undefined && networkType !== 'NONE') {
+    // No policy on an AWS_IAM level: nothing allows (NoMatch).
+    if (networkPolicy === undefined) return false;
+    if (evaluateLowerCased(networkPolicy, lowerAction, ctx).effect !== 'Allow') return false;
+  }
+  if (serviceType !== 'NONE') {
+    if (servicePolicy === undefined) return false;
+    if (evaluateLowerCased(servicePolicy, lowerAction, ctx).effect !== 'Allow') return false;
+  }
+  return true;
 }
 
 function describeLabel(label: PolicyLabel): string {

@@ -36,6 +36,7 @@ export {
   authorizeLatticeRequest,
   explainDecision,
   formatDenialMessage,
+  latticeRequestAllowed,
   type LatticeAuthLevel,
   type LatticeAuthLevelName,
   type LatticeAuthorizationInput,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { getSigningKey } from '@smithy/signature-v4';
@@ -67,5 +67,26 @@ describe('signing keys', () => {
     const pub = cache.sigV4aPublicKey(CREDENTIAL);
     assert.equal(cache.sigV4aPublicKey(CREDENTIAL), pub);
     assert.equal(pub?.asymmetricKeyType, 'ec');
+  });
+  it('a remembered signature matches only the exact request it signed (property)', () => {
+    const key = new SigV4SigningKey(Buffer.alloc(32, 7));
+    const ascii = fc.string({
+      unit: fc.integer({ min: 32, max: 126 }).map((c) => String.fromCharCode(c)),
+      maxLength: 200,
+    });
+    fc.assert(
+      fc.property(ascii, ascii, ascii, (prefix, canonical, other) => {
+        const hash = createHash('sha256').update(canonical).digest('hex');
+        const signature = key.sign(prefix + hash);
+        // First check hashes, the second is answered from memory: both true.
+        assert.equal(key.matches(prefix, canonical, signature), true);
+        assert.equal(key.matches(prefix, canonical, signature), true);
+        // The same signature over anything else is refused, remembered or not.
+        if (other !== canonical) assert.equal(key.matches(prefix, other, signature), false);
+        if (other !== prefix) assert.equal(key.matches(other, canonical, signature), false);
+        assert.equal(key.matches(prefix, canonical, signature.replace(/.$/, 'x')), false);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

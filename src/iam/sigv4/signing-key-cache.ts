@@ -12,6 +12,7 @@
 
 import * as nodeCrypto from 'node:crypto';
 import { createECDH, createHmac, createPublicKey, type KeyObject } from 'node:crypto';
+import { hashCanonicalRequest } from './canonical-request.js';
 import type { SigningCredential, SigningKeyCacheLike } from './sigv4-types.js';
 
 /** HMAC-SHA256. */
@@ -36,6 +37,25 @@ export function deriveSigV4Key(
 const oneShotHash: typeof nodeCrypto.hash | undefined =
   typeof nodeCrypto.hash === 'function' ? nodeCrypto.hash : undefined;
 
+/** What a remembered signature signed (see `SigV4SigningKey.matches`). */
+class VerifiedSignature {
+  constructor(
+    readonly prefix: string,
+    readonly canonicalRequest: string,
+  ) {}
+}
+
+/** Signatures remembered per signing key (one key = one access key × date × region × service). */
+const VERIFIED_PER_KEY = 16;
+
+/** Constant-time equality of two strings of ASCII hex (length is not secret). */
+function equalsConstantTime(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
 /**
  * A derived SigV4 signing key, ready to sign. HMAC is computed from its definition (RFC 2104:
  * H((K ⊕ opad) ‖ H((K ⊕ ipad) ‖ m))) with the padded keys precomputed, which costs two one-shot
@@ -45,6 +65,7 @@ export class SigV4SigningKey {
   readonly key: Buffer;
   readonly #innerPad: string;
   readonly #outerPad: string;
+  readonly #verified = new Map<string, VerifiedSignature>();
 
   constructor(key: Buffer) {
     this.key = key;
@@ -56,6 +77,25 @@ export class SigV4SigningKey {
     }
     this.#innerPad = inner.toString('latin1');
     this.#outerPad = outer.toString('latin1');
+  }
+
+  /**
+   * Whether `signature` is this key's signature of `prefix + hex(SHA-256(canonicalRequest))`
+   * (SigV4's string to sign). The last few signatures that matched are remembered with what they
+   * signed: the same signed request again (a retry, a replay within the skew window, a client
+   * repeating a request in the same second) is the same HMAC of the same input, so an exact
+   * match of prefix and canonical request gives the same answer without hashing. Mismatches are
+   * never remembered; a new signature costs the full HMAC.
+   */
+  matches(prefix: string, canonicalRequest: string, signature: string): boolean {
+    const seen = this.#verified.get(signature);
+    if (seen !== undefined && seen.prefix === prefix && seen.canonicalRequest === canonicalRequest)
+      return true;
+    const expected = this.sign(prefix + hashCanonicalRequest(canonicalRequest));
+    if (!equalsConstantTime(expected, signature)) return false;
+    if (this.#verified.size >= VERIFIED_PER_KEY) this.#verified.clear();
+    this.#verified.set(signature, new VerifiedSignature(prefix, canonicalRequest));
+    return true;
   }
 
   /** Hex HMAC-SHA256 of an ASCII string to sign. */

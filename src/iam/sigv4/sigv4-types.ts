@@ -119,7 +119,11 @@ export interface SigningKeyCacheLike {
     date: string,
     region: string,
     service: string,
-  ): { sign(stringToSign: string): string };
+  ): {
+    sign(stringToSign: string): string;
+    /** `sign(prefix + hex SHA-256 of canonicalRequest) === signature`, possibly remembered. */
+    matches?(prefix: string, canonicalRequest: string, signature: string): boolean;
+  };
   sigV4aPublicKey(credential: SigningCredential): KeyObject | undefined;
 }
 

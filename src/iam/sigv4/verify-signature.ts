@@ -303,13 +303,9 @@ function matchesSigV4(
   cache: NonNullable<VerifyOptions['signingKeyCache']>,
 ): boolean {
   const key = cache.sigV4Key(credential, parsed.date, options.region, options.service);
-  const stringToSign =
-    'AWS4-HMAC-SHA256\n' +
-    parsed.amzDate +
-    '\n' +
-    parsed.credentialScope +
-    '\n' +
-    hashCanonicalRequest(canonicalRequest);
+  const prefix = 'AWS4-HMAC-SHA256\n' + parsed.amzDate + '\n' + parsed.credentialScope + '\n';
+  if (key.matches !== undefined) return key.matches(prefix, canonicalRequest, parsed.signature);
+  const stringToSign = prefix + hashCanonicalRequest(canonicalRequest);
   return equalsConstantTime(key.sign(stringToSign), parsed.signature);
 }
 
