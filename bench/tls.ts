@@ -6,8 +6,11 @@
  *  1. keep-alive throughput: wrk -t1 -c50 over HTTPS, interleaved rounds, median req/s, ratio;
  *  2. new handshakes per second: wrk with `Connection: close` (a full handshake per request).
  * Knobs: BENCH_ROUNDS (3), BENCH_DURATION_S (5). Every loop is bounded by rounds × duration.
+ * BENCH_BASELINE_REF=<commit>: also runs `trellis up` from a temporary `git worktree` of that
+ * commit, configured the same way, in the same interleaved rounds (before/after figures).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +28,7 @@ import {
   loadCertificateAuthority,
 } from '../src/iam/x509/certificate-issuer.js';
 import { defaultVpcId } from '../test/support/sdk-helpers.js';
-import { startTrellis } from '../test/support/trellis-process.js';
+import { startTrellis, type TrellisProcess } from '../test/support/trellis-process.js';
 import { acmClient, importCert } from '../test/tls/tls-fixtures.js';
 import {
   fmt,
@@ -136,14 +139,16 @@ const origin = await startNginx({
 });
 const nginxPort = await freePort();
 const stopNginx = await startTlsNginx(nginxPort, `127.0.0.1:${origin.port}`);
-const trellisPort = await freePort();
-const proc = trackTrellis(
-  await startTrellis({
-    args: ['--dataplane-host', '127.0.0.1'],
-    env: { TRELLIS_STORE_SYNCHRONOUS: 'NORMAL' },
-  }),
-);
-try {
+/** A `trellis up` (from `root`, default this checkout) serving the origin over HTTPS on a port. */
+async function startTrellisHttps(root?: string): Promise<{ proc: TrellisProcess; port: number }> {
+  const port = await freePort();
+  const proc = trackTrellis(
+    await startTrellis({
+      args: ['--dataplane-host', '127.0.0.1'],
+      env: { TRELLIS_STORE_SYNCHRONOUS: 'NORMAL' },
+      ...(root !== undefined ? { root } : {}),
+    }),
+  );
   const lattice = proc.lattice();
   const acm = acmClient(proc);
   const vpcId = defaultVpcId(proc.accountId);
@@ -176,9 +181,7 @@ try {
         port: origin.port,
         protocol: 'HTTP',
         protocolVersion: 'HTTP1',
-        vpcIdentifier: (await import('../test/support/sdk-helpers.js')).defaultVpcId(
-          proc.accountId,
-        ),
+        vpcIdentifier: vpcId,
         healthCheck: { enabled: false },
       },
     }),
@@ -191,13 +194,34 @@ try {
       serviceIdentifier: svc.id,
       name: 'https',
       protocol: 'HTTPS',
-      port: trellisPort,
+      port,
       defaultAction: { forward: { targetGroups: [{ targetGroupIdentifier: tg.id }] } },
     }),
   );
-  await waitHttps(trellisPort, 'trellis');
+  await waitHttps(port, 'trellis');
   acm.destroy();
   lattice.destroy();
+  return { proc, port };
+}
+
+const baselineRef = process.env.BENCH_BASELINE_REF;
+let baselineDir: string | undefined;
+const procs: TrellisProcess[] = [];
+try {
+  const current = await startTrellisHttps();
+  procs.push(current.proc);
+  const trellisPort = current.port;
+  let baselinePort: number | undefined;
+  if (baselineRef !== undefined) {
+    baselineDir = mkdtempSync(join(tmpdir(), 'trellis-bench-baseline-'));
+    execFileSync('git', ['worktree', 'add', '--detach', baselineDir, baselineRef], {
+      stdio: 'ignore',
+    });
+    symlinkSync(join(process.cwd(), 'node_modules'), join(baselineDir, 'node_modules'));
+    const before = await startTrellisHttps(baselineDir);
+    procs.push(before.proc);
+    baselinePort = before.port;
+  }
 
   const run = (port: number, close: boolean): Promise<WrkResult> =>
     runWrk({
@@ -210,17 +234,24 @@ try {
   const results: Record<string, number[]> = {
     nginxKeepAlive: [],
     trellisKeepAlive: [],
+    beforeKeepAlive: [],
     nginxHandshakes: [],
     trellisHandshakes: [],
+    beforeHandshakes: [],
   };
+  const systems: [string, number, boolean][] = [
+    ['nginxKeepAlive', nginxPort, false],
+    ['trellisKeepAlive', trellisPort, false],
+    ['nginxHandshakes', nginxPort, true],
+    ['trellisHandshakes', trellisPort, true],
+  ];
+  if (baselinePort !== undefined) {
+    systems.splice(2, 0, ['beforeKeepAlive', baselinePort, false]);
+    systems.push(['beforeHandshakes', baselinePort, true]);
+  }
   let command = '';
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, port, close] of [
-      ['nginxKeepAlive', nginxPort, false],
-      ['trellisKeepAlive', trellisPort, false],
-      ['nginxHandshakes', nginxPort, true],
-      ['trellisHandshakes', trellisPort, true],
-    ] as const) {
+    for (const [name, port, close] of systems) {
       const r = await run(port, close);
       if (r.non2xx > 0) throw new Error(`${name}: ${r.non2xx} non-2xx answers`);
       results[name]!.push(r.requestsPerSecond);
@@ -250,11 +281,25 @@ try {
       trellis: m.trellisHandshakes,
       ratio: m.trellisHandshakes! / m.nginxHandshakes!,
     },
+    ...(baselinePort !== undefined
+      ? {
+          baseline: {
+            ref: baselineRef,
+            keepAlive: m.beforeKeepAlive,
+            keepAliveRatio: m.beforeKeepAlive! / m.nginxKeepAlive!,
+            handshakes: m.beforeHandshakes,
+            handshakesRatio: m.beforeHandshakes! / m.nginxHandshakes!,
+          },
+        }
+      : {}),
+    rounds_raw: results,
     lastCommand: command,
   };
   console.log(JSON.stringify(out, null, 2));
 } finally {
-  await proc.stop();
+  for (const p of procs) await p.stop();
+  if (baselineDir !== undefined)
+    execFileSync('git', ['worktree', 'remove', '--force', baselineDir], { stdio: 'ignore' });
   await stopNginx();
   await origin.stop();
   rmSync(dir, { recursive: true, force: true });

@@ -151,10 +151,12 @@ export class ListenerSet {
         upgrade(req, socket, head, state),
       );
     state.server = server;
+    // The fast path goes in front of node:http first, so that HTTPS listeners' decrypted
+    // HTTP/1.1 connections reach it too (the TLS server captures the connection handler).
+    this.attach?.(server, state);
     // HTTPS (spec §7.1): a TLS server listens and feeds decrypted connections to `server`.
     const listening =
       state.tls && this.tls !== undefined ? this.tls.wrap(server, state.address, state.port) : server;
-    this.attach?.(server, state);
     guardConnections(listening, state, this.logger);
     return new Promise<void>((resolve) => {
       const onError = (err: Error): void => {

@@ -38,6 +38,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   args?: string[];
   timeoutMs?: number;
+  /** Another checkout to run (benches comparing a baseline commit); default this one. */
+  root?: string;
 }
 
 /** Reads `[default]` keys from an AWS shared-credentials file. */
@@ -59,7 +61,7 @@ export async function startTrellis(options: StartOptions = {}): Promise<TrellisP
   const child = spawn(
     process.execPath,
     [
-      join(ROOT, 'bin/trellis.js'),
+      join(options.root ?? ROOT, 'bin/trellis.js'),
       'up',
       '--data-dir',
       dataDir,
@@ -72,7 +74,7 @@ export async function startTrellis(options: StartOptions = {}): Promise<TrellisP
       ...(options.args ?? []),
     ],
     {
-      cwd: ROOT,
+      cwd: options.root ?? ROOT,
       env: { ...process.env, TRELLIS_LOG_LEVEL: 'warn', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },

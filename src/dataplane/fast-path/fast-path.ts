@@ -108,8 +108,8 @@ export class FastPath {
    * (and owns the fallback), but accepted sockets come here first.
    */
   attach(server: Server, state: ListenerState): void {
-    // HTTPS listeners: TLS terminates in front of node:http, which serves them (spec §7.1).
-    if ((state as { tls?: boolean }).tls === true) return;
+    // HTTPS listeners (spec §7.1): the TLS server in front hands decrypted HTTP/1.1 connections
+    // to the connection handler this installs, so they run here as plain HTTP does.
     const s = server as HttpServerWithFast;
     const [httpConnection] = server.listeners('connection') as ConnectionListener[];
     if (httpConnection === undefined) return;
@@ -170,7 +170,7 @@ export class FastPath {
     const found = this.suffixes.get(choice);
     if (found !== undefined && found.vpc === vpc && found.port === l.port) return found.text;
     const text =
-      `x-forwarded-proto: http\r\nx-forwarded-port: ${l.portText}\r\n` +
+      `x-forwarded-proto: ${l.tls ? 'https' : 'http'}\r\nx-forwarded-port: ${l.portText}\r\n` +
       `x-amzn-lattice-network: ${vpc.networkHeader}\r\n` +
       `x-amzn-lattice-target: ${choice.targetHeader}\r\n` +
       `x-amzn-source-vpc: ${vpc.vpcId}\r\n`;
