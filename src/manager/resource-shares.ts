@@ -911,3 +911,22 @@ export async function listResources(scope: OperationScope, body: Body): Promise<
   const { page, nextToken } = paginate(items, body);
   return { resources: page, ...(nextToken ? { nextToken } : {}) };
 }
+
+/**
+ * ARNs of the resources of RAM type `type` that ACTIVE shares of other accounts grant the
+ * account `accountId` (directly or through its organization), for List* of shared resources.
+ */
+export async function arnsSharedWith(
+  reader: StoreReader,
+  accountId: string,
+  type: (typeof RAM_SHAREABLE_TYPES)[keyof typeof RAM_SHAREABLE_TYPES],
+): Promise<string[]> {
+  const orgId = (await accountOf(reader, accountId))?.organizationId;
+  const out = new Set<string>();
+  for (const { data: s } of await allShares(reader)) {
+    if (s.owningAccountId === accountId || s.status !== 'ACTIVE') continue;
+    if (!s.principals.some((p) => principalCovers(p, accountId, orgId))) continue;
+    for (const r of s.resources) if (r.status === 'ASSOCIATED' && r.type === type) out.add(r.arn);
+  }
+  return [...out];
+}

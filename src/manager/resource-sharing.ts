@@ -29,9 +29,12 @@ import {
   parsePolicy,
   type AuthorizationPrincipal,
 } from '../iam/policy/index.js';
-import type { StoredResource } from '../store/store.js';
+import type { ListQuery, StoredResource } from '../store/store.js';
+import { RAM_SHAREABLE_TYPES } from '../model/ram-types.js';
+import { ValidationException } from '../errors/aws-errors.js';
 import { notFound } from './lookups.js';
-import { isSharedByRam } from './resource-shares.js';
+import { parsePageParams, listPage } from './pagination.js';
+import { arnsSharedWith, isSharedByRam } from './resource-shares.js';
 import type { Caller, OperationScope } from './manager-context.js';
 
 /** The actions a share may grant. */
@@ -154,4 +157,72 @@ export async function findReadable<T>(
   const action = kind === 'service' ? 'vpc-lattice:GetService' : 'vpc-lattice:GetServiceNetwork';
   if (byArn && (await isSharedWith(scope, found, action))) return found;
   throw notFound(kind, identifier);
+}
+
+const SHARED_TOKEN = 's1:';
+
+/**
+ * One page of `ListServices` / `ListServiceNetworks`: the caller's own resources, then those
+ * RAM shares grant it ("owned by or shared with the caller", spec §1.2 model docs). Owned pages
+ * use the usual keyset token; the shared tail uses an offset token of its own.
+ */
+export async function listOwnedAndShared<T, R>(
+  scope: OperationScope,
+  kind: Extract<ResourceKind, 'service' | 'service-network'>,
+  page: { maxResults?: string; nextToken?: string },
+  render: (r: StoredResource<T>) => R | Promise<R>,
+): Promise<{ items: R[]; nextToken?: string }> {
+  const sharedOffset = decodeSharedToken(page.nextToken);
+  const query: Omit<ListQuery, 'afterId' | 'limit'> = { kind, accountId: scope.caller.accountId };
+  let items: R[] = [];
+  let limit: number;
+  if (sharedOffset === undefined) {
+    const owned = await listPage<T, R>(scope.reader, query, page, render);
+    if (owned.nextToken) return owned;
+    items = owned.items;
+    limit = parsePageParams(page.maxResults, undefined).limit;
+  } else {
+    limit = parsePageParams(page.maxResults, undefined).limit;
+  }
+  const start = sharedOffset ?? 0;
+  const room = limit - items.length;
+  if (room <= 0 && sharedOffset === undefined) {
+    // The owned page is full: continue with the shared tail only if there is one.
+    const any = await sharedOf<T>(scope, kind);
+    return any.length ? { items, nextToken: encodeSharedToken(0) } : { items };
+  }
+  const shared = await sharedOf<T>(scope, kind);
+  for (const r of shared.slice(start, start + room)) items.push(await render(r));
+  const next = start + room;
+  return next < shared.length ? { items, nextToken: encodeSharedToken(next) } : { items };
+}
+
+async function sharedOf<T>(
+  scope: OperationScope,
+  kind: 'service' | 'service-network',
+): Promise<StoredResource<T>[]> {
+  const type =
+    kind === 'service' ? RAM_SHAREABLE_TYPES.service : RAM_SHAREABLE_TYPES.servicenetwork;
+  const out: StoredResource<T>[] = [];
+  for (const arn of await arnsSharedWith(scope.reader, scope.caller.accountId, type)) {
+    const r = await scope.reader.getByArn<T>(arn);
+    if (r && r.kind === kind && r.accountId !== scope.caller.accountId) out.push(r);
+  }
+  return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+function encodeSharedToken(offset: number): string {
+  return Buffer.from(`${SHARED_TOKEN}${offset}`, 'utf8').toString('base64url');
+}
+
+function decodeSharedToken(token: string | undefined): number | undefined {
+  if (!token || token.length > 64) return undefined;
+  const decoded = Buffer.from(token, 'base64url').toString('utf8');
+  if (!decoded.startsWith(SHARED_TOKEN)) return undefined;
+  const n = Number(decoded.slice(SHARED_TOKEN.length));
+  if (!Number.isInteger(n) || n < 0)
+    throw ValidationException.fromFields([
+      { name: 'nextToken', message: 'is not a token returned by a previous call' },
+    ]);
+  return n;
 }

@@ -14,8 +14,7 @@ import type { StoredResource } from '../store/store.js';
 import { authPolicyId } from './auth-policies.js';
 import { checkQuota, findOwned } from './lookups.js';
 import { arnScope, type OperationScope, type WriteScope } from './manager-context.js';
-import { listPage } from './pagination.js';
-import { findReadable } from './resource-sharing.js';
+import { findReadable, listOwnedAndShared } from './resource-sharing.js';
 
 const AUTH_TYPES: readonly AuthType[] = ['NONE', 'AWS_IAM'];
 
@@ -118,9 +117,10 @@ export async function listServiceNetworks(
   scope: OperationScope,
   page: { maxResults?: string; nextToken?: string },
 ): Promise<Record<string, unknown>> {
-  return listPage<ServiceNetwork, Record<string, unknown>>(
-    scope.reader,
-    { kind: 'service-network', accountId: scope.caller.accountId },
+  // Owned networks, then those shared with the caller (model doc: "owned by or shared with").
+  return listOwnedAndShared<ServiceNetwork, Record<string, unknown>>(
+    scope,
+    'service-network',
     page,
     async (r: StoredResource<ServiceNetwork>) => {
       const counts = await associationCounts(scope, r.id);

@@ -20,8 +20,7 @@ import type { StoredResource } from '../store/store.js';
 import { certificateProblem } from './certificates.js';
 import { checkQuota, findOwned } from './lookups.js';
 import { arnScope, type OperationScope, type WriteScope } from './manager-context.js';
-import { listPage } from './pagination.js';
-import { findReadable } from './resource-sharing.js';
+import { findReadable, listOwnedAndShared } from './resource-sharing.js';
 import { deleteAttachedPolicies } from './service-networks.js';
 
 const AUTH_TYPES: readonly AuthType[] = ['NONE', 'AWS_IAM'];
@@ -167,24 +166,20 @@ export async function listServices(
   scope: OperationScope,
   page: { maxResults?: string; nextToken?: string },
 ): Promise<Record<string, unknown>> {
-  return listPage<Service, Record<string, unknown>>(
-    scope.reader,
-    { kind: 'service', accountId: scope.caller.accountId },
-    page,
-    (r) => {
-      const out: Record<string, unknown> = {
-        id: r.data.id,
-        name: r.data.name,
-        arn: r.data.arn,
-        createdAt: r.data.createdAt,
-        lastUpdatedAt: r.data.lastUpdatedAt,
-        dnsEntry: r.data.dnsEntry,
-        status: r.data.status,
-      };
-      if (r.data.customDomainName) out.customDomainName = r.data.customDomainName;
-      return out;
-    },
-  );
+  // Owned services, then those shared with the caller (model doc: "owned by or shared with").
+  return listOwnedAndShared<Service, Record<string, unknown>>(scope, 'service', page, (r) => {
+    const out: Record<string, unknown> = {
+      id: r.data.id,
+      name: r.data.name,
+      arn: r.data.arn,
+      createdAt: r.data.createdAt,
+      lastUpdatedAt: r.data.lastUpdatedAt,
+      dnsEntry: r.data.dnsEntry,
+      status: r.data.status,
+    };
+    if (r.data.customDomainName) out.customDomainName = r.data.customDomainName;
+    return out;
+  });
 }
 
 export interface UpdateServiceInput {

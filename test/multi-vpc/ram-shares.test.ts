@@ -53,6 +53,7 @@ import {
   GetServiceCommand,
   GetServiceNetworkServiceAssociationCommand,
   ListServiceNetworkVpcEndpointAssociationsCommand,
+  ListServicesCommand,
   PutAuthPolicyCommand,
   ResourceNotFoundException,
   ValidationException,
@@ -73,7 +74,7 @@ import {
 import { jsonOf, type CliRun } from '../cli/support/run-cli.js';
 import { runCliInProcess } from '../cli/support/run-cli-in-process.js';
 import { createVpc } from '../support/inventory-client.js';
-import { createAccount, expectAwsError, uniqueName } from '../support/sdk-helpers.js';
+import { allPages, createAccount, expectAwsError, uniqueName } from '../support/sdk-helpers.js';
 import { signedFetch } from '../support/signed-fetch.js';
 import { startTrellis, type Credentials, type TrellisProcess } from '../support/trellis-process.js';
 
@@ -353,6 +354,19 @@ test('inside one organization the share applies at once; removing the principal 
   // D reads C's service by ARN and associates it with its own network.
   const got = await D.lattice.send(new GetServiceCommand({ serviceIdentifier: svc.arn }));
   assert.equal(got.id, svc.id);
+  // ListServices: D's own services, then the ones shared with D, page after page.
+  const own = await D.lattice.send(new CreateServiceCommand({ name: uniqueName('d-own') }));
+  const listIds = async () =>
+    (
+      await allPages((nextToken) =>
+        D.lattice.send(new ListServicesCommand({ maxResults: 1, nextToken })),
+      )
+    )
+      .flat()
+      .map((s) => s.id);
+  const ids = await listIds();
+  assert.ok(ids.includes(own.id) && ids.includes(svc.id), JSON.stringify(ids));
+  assert.ok(ids.indexOf(own.id) < ids.indexOf(svc.id), 'owned first, then shared');
   const assoc = await associate(D, svc.arn!, dNet.net.id!);
   assert.equal(assoc.createdBy, D.accountId);
   await waitFor(
@@ -370,6 +384,7 @@ test('inside one organization the share applies at once; removing the principal 
   );
   assert.equal(removed.resourceShareAssociations![0]!.status, 'DISASSOCIATED');
   await expectAwsError(associate(D, svc.arn!, dNet2.id!), AccessDeniedException, 403);
+  assert.ok(!(await listIds()).includes(svc.id), 'no longer listed once unshared');
   const kept = await D.lattice.send(
     new GetServiceNetworkServiceAssociationCommand({
       serviceNetworkServiceAssociationIdentifier: assoc.id,
