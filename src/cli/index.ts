@@ -15,6 +15,7 @@ import { serviceCommands } from './service-commands.js';
 import { serviceNetworkCommands } from './service-network-commands.js';
 import { targetCommands } from './target-commands.js';
 import { targetGroupCommands } from './target-group-commands.js';
+import { topCommands } from './top-commands.js';
 import { usageCommands } from './usage-commands.js';
 
 /**
@@ -38,6 +39,7 @@ export function registerCliCommands(program: Command, runtime?: CliRuntime): voi
   add(instanceCommands());
   add(loadBalancerCommands());
   add(usageCommands());
+  add(topCommands());
   add(logsCommands());
   add(functionCommands());
   add(certificateCommands());
