@@ -17,6 +17,7 @@ const ROOMS = {
   dataplane: ['iam', 'config', 'model', 'errors', 'observability'],
   functions: ['model', 'errors', 'config'],
   dns: ['model', 'errors'],
+  netns: ['model', 'errors', 'config'],
   cli: ['model', 'errors', 'config'],
   k8s: ['model', 'errors', 'config'],
   bin: Object.keys({
@@ -32,6 +33,7 @@ const ROOMS = {
     dataplane: 1,
     functions: 1,
     dns: 1,
+    netns: 1,
     cli: 1,
     k8s: 1,
   }),

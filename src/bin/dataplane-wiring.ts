@@ -4,7 +4,7 @@ import { createDataPlane, type DataPlane, type TargetHealthReport } from '../dat
 import { createHealthChecker, type HealthChecker } from '../dataplane/health-checker.js';
 import { createSigV4AuthGate } from '../dataplane/sigv4-auth-gate.js';
 import type { FunctionInvoker } from '../dataplane/function-invoker.js';
-import type { SnapshotBuilder } from '../snapshot/snapshot-builder.js';
+import type { SnapshotSource } from '../dataplane/snapshot-source.js';
 import type { Store } from '../store/store.js';
 import { resolve } from 'node:path';
 import { dataPlaneTls, prepareCertificates } from './certificates-wiring.js';
@@ -22,7 +22,7 @@ export interface RunningDataPlane {
 export async function startDataPlane(deps: {
   settings: Settings;
   store: Store;
-  snapshots: SnapshotBuilder;
+  snapshots: SnapshotSource;
   log: Logger;
   /** Runs LAMBDA targets' functions (the function runner). */
   functions?: FunctionInvoker;

@@ -1,8 +1,12 @@
 import type { Logger } from 'pino';
 import type { Settings } from '../config/settings.js';
-import { createDnsResponder, type DnsEndpoint, type DnsResponder } from '../dns/index.js';
+import {
+  createDnsResponder,
+  type DnsEndpoint,
+  type DnsResponder,
+  type DnsSnapshotSource,
+} from '../dns/index.js';
 import { defaultVpcId } from '../manager/default-vpc.js';
-import type { SnapshotBuilder } from '../snapshot/snapshot-builder.js';
 
 /**
  * Starts the DNS responder when `--dns-listen` asks for one (docs/multi-vpc.md). It reads the same
@@ -10,7 +14,7 @@ import type { SnapshotBuilder } from '../snapshot/snapshot-builder.js';
  */
 export async function startDns(deps: {
   settings: Settings;
-  snapshots: SnapshotBuilder;
+  snapshots: DnsSnapshotSource;
   log: Logger;
 }): Promise<{ responder: DnsResponder; endpoints: DnsEndpoint[] } | undefined> {
   const { settings } = deps;

@@ -22,6 +22,7 @@ import { createAcmService } from '../api/operations/acm-operations.js';
 import { createRamService } from '../api/operations/ram-operations.js';
 import { prepareCertificates } from './certificates-wiring.js';
 import { startDns } from './dns-wiring.js';
+import { startNetworkNamespaces } from './netns-wiring.js';
 import { functionSettingsFromEnv } from '../config/function-settings.js';
 import { lambdaOperations } from '../api/operations/lambda-operations.js';
 import { startFunctions } from './functions-wiring.js';
@@ -128,12 +129,17 @@ export async function up(
     });
     stops.push(() => functions.stop());
 
+    // Namespace VPCs (issue 8 §1) are attached before the data plane and DNS see them; they are
+    // detached after both stopped (stops run in reverse).
+    const netns = await startNetworkNamespaces({ settings, snapshots, log });
+    stops.push(() => netns.stop());
+
     let dataPlane: RunningDataPlane | undefined;
     if (settings.dataplane) {
       dataPlane = await startDataPlane({
         settings,
         store,
-        snapshots,
+        snapshots: netns.source,
         log,
         functions: functions.runner,
       });
@@ -141,7 +147,7 @@ export async function up(
       dataPlane.dataPlane.onRequestComplete = monitoring.hook;
     }
 
-    const dns = await startDns({ settings, snapshots, log });
+    const dns = await startDns({ settings, snapshots: netns.source, log });
     if (dns) stops.push(() => dns.responder.stop());
     const dnsAt = settings.dnsListen.mode === 'address' ? dns?.endpoints[0] : undefined;
     const dnsEndpoint = dnsAt

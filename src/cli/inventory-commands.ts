@@ -1,7 +1,7 @@
 import type { Instance, LoadBalancer, Vpc } from '../model/inventory-types.js';
 import { addMaxItems, clientAction, createGroup, printDone, withExamples } from './cli-command.js';
 import { parseTags } from './flag-parsers.js';
-import { CliFailure, type Column } from './output.js';
+import { CliFailure, USAGE_ERROR_EXIT, type Column } from './output.js';
 
 /**
  * Paths of Trellis's own inventory API (src/api/operations/inventory-operations.ts): each kind
@@ -16,7 +16,13 @@ export const INVENTORY_PATHS = Object.freeze({
 const VPC_COLUMNS: Column<Vpc>[] = [
   { header: 'VPC ID', value: (v) => v.vpcId },
   { header: 'NAME', value: (v) => v.tags?.Name },
-  { header: 'INGRESS', value: (v) => v.ingressAddresses?.join(',') },
+  {
+    header: 'INGRESS',
+    value: (v) =>
+      v.networkNamespace !== undefined
+        ? `netns ${v.networkNamespace.name}${v.networkNamespace.create ? '' : ' (attached)'}`
+        : v.ingressAddresses?.join(','),
+  },
   { header: 'CIDR BLOCKS', value: (v) => v.cidrBlocks?.join(',') },
   { header: 'OWNER', value: (v) => v.ownerAccountId },
 ];
@@ -53,11 +59,21 @@ export function vpcCommands(): ReturnType<typeof createGroup> {
   const create = withExamples(
     group
       .command('create')
-      .description('Register a VPC with the addresses where its clients reach the data plane.')
-      .requiredOption(
+      .description(
+        'Register a VPC: ingress addresses where its clients reach the data plane, or a Linux network namespace (root).',
+      )
+      .option(
         '--ingress-addresses <ip,...>',
         'local addresses the data plane listens on for this VPC (e.g. 127.0.0.2)',
         commaList,
+      )
+      .option(
+        '--netns [name]',
+        'make the VPC a network namespace Trellis creates (and deletes when it stops); default name trellis-<vpc id>',
+      )
+      .option(
+        '--attach-netns <name>',
+        "make the VPC the user's existing network namespace <name> (Trellis never deletes it)",
       )
       .option('--vpc-id <vpc-id>', 'the id (default: a generated vpc-…)')
       .option(
@@ -68,21 +84,39 @@ export function vpcCommands(): ReturnType<typeof createGroup> {
       .option('--name <name>', 'shorthand for the Name tag')
       .option('--tags <k=v,...>', 'tags (repeatable)', parseTags),
     'trellis vpc create --ingress-addresses 127.0.0.2 --cidr-blocks 10.1.0.0/16 --name staging',
+    'sudo trellis vpc create --netns shop --cidr-blocks 10.0.0.0/24 --name shop',
+    'trellis vpc create --attach-netns my-existing-ns --cidr-blocks 10.0.0.0/24',
   );
   clientAction<{
-    ingressAddresses: string[];
+    ingressAddresses?: string[];
+    netns?: string | boolean;
+    attachNetns?: string;
     vpcId?: string;
     cidrBlocks?: string[];
     name?: string;
     tags?: Record<string, string>;
   }>(create, async (ctx) => {
     const o = ctx.opts;
+    const modes = [o.ingressAddresses, o.netns, o.attachNetns].filter((m) => m !== undefined);
+    if (modes.length !== 1)
+      throw new CliFailure(
+        ['A VPC needs exactly one way in for its clients.'],
+        'give one of --ingress-addresses <ip,...>, --netns [name] or --attach-netns <name>.',
+        USAGE_ERROR_EXIT,
+      );
+    const networkNamespace =
+      o.attachNetns !== undefined
+        ? { name: o.attachNetns, create: false }
+        : o.netns !== undefined
+          ? { ...(typeof o.netns === 'string' ? { name: o.netns } : {}), create: true }
+          : undefined;
     const tags = o.name !== undefined ? { ...o.tags, Name: o.name } : o.tags;
     ctx.printResource(
       await ctx.trellis().request('POST', base, {
         body: {
           vpcId: o.vpcId,
           ingressAddresses: o.ingressAddresses,
+          networkNamespace,
           cidrBlocks: o.cidrBlocks,
           tags,
         },

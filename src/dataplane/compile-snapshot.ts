@@ -121,7 +121,8 @@ export interface CompiledSnapshot {
 /** What compilation needs from outside: a pool per target origin, and a once-per-key warning. */
 export interface CompileDeps {
   region?: string;
-  acquirePool(origin: string): Dispatcher;
+  /** `localAddress`: bind connections to it (targets of a namespace VPC, netns/). */
+  acquirePool(origin: string, localAddress?: string): Dispatcher;
   /** LAMBDA targets' dispatcher (lambda-forwarder.ts); without it LAMBDA groups get no traffic. */
   acquireFunction?(functionArn: string, eventVersion: 'V1' | 'V2'): Dispatcher;
   warnOnce(key: string, message: string, fields?: Record<string, unknown>): void;
@@ -157,6 +158,9 @@ export function compileSnapshot(snapshot: Snapshot, deps: CompileDeps): Compiled
   // Target groups and their targets.
   const instances = new Map(snapshot.instances.map((i) => [i.instanceId, i]));
   const loadBalancers = new Map(snapshot.loadBalancers.map((lb) => [lb.loadBalancerArn, lb]));
+  const namespaceVpcs = new Map(
+    snapshot.vpcs.filter((v) => v.networkNamespace !== undefined).map((v) => [v.vpcId, v]),
+  );
   const targetsByGroup = new Map<string, CompiledTarget[]>();
   const groups = new Map<string, Owned<TargetGroup>>(snapshot.targetGroups.map((g) => [g.id, g]));
   for (const t of snapshot.targets) {
@@ -174,16 +178,36 @@ export function compileSnapshot(snapshot: Snapshot, deps: CompileDeps): Compiled
       });
     const draining = t.drainingUntil !== undefined;
     const scheme = g.config?.protocol === 'HTTPS' ? 'https' : 'http';
+    // Issue 8 §1: a target of a namespace VPC is reached from that VPC's Lattice address of the
+    // same family; unattached (no address yet) → not routable, never the host's own network.
+    const vpcOfGroup = namespaceVpcs.get(g.config?.vpcIdentifier ?? '');
+    const localAddress =
+      vpcOfGroup === undefined || address === undefined
+        ? undefined
+        : vpcOfGroup.ingressAddresses.find((a) => a.includes(':') === address!.includes(':'));
+    const unattached = vpcOfGroup !== undefined && localAddress === undefined;
+    if (unattached && address !== undefined && g.type !== 'LAMBDA')
+      deps.warnOnce(`netns:${g.id}:${t.id}`, 'target is in a namespace VPC not attached yet', {
+        targetGroupId: g.id,
+        targetId: t.id,
+        vpcId: vpcOfGroup.vpcId,
+      });
     const routable =
-      address !== undefined && !draining && g.type !== 'LAMBDA' && g.config?.protocol !== 'TCP';
+      address !== undefined &&
+      !unattached &&
+      !draining &&
+      g.type !== 'LAMBDA' &&
+      g.config?.protocol !== 'TCP';
     const pool = routable
-      ? deps.acquirePool(`${scheme}://${hostPort(address!, port)}`)
+      ? deps.acquirePool(`${scheme}://${hostPort(address!, port)}`, localAddress)
       : g.type === 'LAMBDA' && !draining
         ? deps.acquireFunction?.(t.id, g.config?.lambdaEventStructureVersion ?? 'V1')
         : undefined;
     let list = targetsByGroup.get(g.id);
     if (list === undefined) targetsByGroup.set(g.id, (list = []));
-    list.push(new CompiledTarget(t.id, port, address, draining, pool));
+    const compiled = new CompiledTarget(t.id, port, address, draining, pool);
+    compiled.localAddress = localAddress;
+    list.push(compiled);
   }
   const targetGroups = new Map<string, TargetGroupRuntime>();
   for (const g of snapshot.targetGroups) {

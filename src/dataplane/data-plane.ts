@@ -281,7 +281,7 @@ class DataPlaneImpl implements DataPlane {
     try {
       compiled = compileSnapshot(snapshot, {
         region: this.region,
-        acquirePool: (origin) => this.pools.acquire(origin),
+        acquirePool: (origin, localAddress) => this.pools.acquire(origin, localAddress),
         acquireFunction: this.lambda?.acquireFor(this.region ?? snapshot.region),
         warnOnce: (key, message, fields) => this.warnOnce(key, message, fields),
       });

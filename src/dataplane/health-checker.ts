@@ -116,6 +116,8 @@ export interface ProbeRequest {
   path: string;
   timeoutMs: number;
   matcher: HttpCodeMatcher;
+  /** Source address (a namespace VPC's Lattice address: the probe goes into that namespace). */
+  localAddress?: string;
 }
 
 /** The verdict of one probe; `statusCode` when a response head arrived. */
@@ -210,12 +212,16 @@ function startHttp1Probe(req: ProbeRequest, settle: Settle): Teardown {
     ? tls.connect({
         host: req.address,
         port: req.port,
+        // Passed on to the TCP connect (not in the TLS typings).
+        ...(req.localAddress !== undefined
+          ? ({ localAddress: req.localAddress } as tls.ConnectionOptions)
+          : {}),
         rejectUnauthorized: false, // spec §7.3: target certificates are not validated
         // No SNI for IP literals (RFC 6066).
         servername: net.isIP(req.address) ? '' : req.address,
         ALPNProtocols: ['http/1.1'],
       })
-    : net.connect({ host: req.address, port: req.port });
+    : net.connect({ host: req.address, port: req.port, localAddress: req.localAddress });
   let received = '';
   // Listeners stay for the socket's lifetime: events after settling are swallowed.
   socket.on(secure ? 'secureConnect' : 'connect', () => socket.write(request));
@@ -238,6 +244,8 @@ function startHttp2Probe(req: ProbeRequest, settle: Settle): Teardown {
     settings: { enablePush: false },
   };
   if (tls && net.isIP(req.address)) options.servername = '';
+  // Passed on to the TCP connect (not in the HTTP/2 typings).
+  if (req.localAddress !== undefined) Object.assign(options, { localAddress: req.localAddress });
   const session = http2.connect(`${tls ? 'https' : 'http'}://${host}:${req.port}`, options);
   session.on('error', (err) => settle(failureFor(err)));
   session.on('close', () => settle({ ok: false, reasonCode: 'ConnectionReset' }));
@@ -255,7 +263,7 @@ function startHttp2Probe(req: ProbeRequest, settle: Settle): Teardown {
 
 /** A TCP health check (the HealthCheckConfig protocol enum allows TCP): connecting is success. */
 function startTcpProbe(req: ProbeRequest, settle: Settle): Teardown {
-  const socket = net.connect({ host: req.address, port: req.port });
+  const socket = net.connect({ host: req.address, port: req.port, localAddress: req.localAddress });
   socket.on('error', (err) => settle(failureFor(err)));
   socket.on('connect', () => settle(PROBE_OK));
   return () => socket.destroy();
@@ -371,6 +379,7 @@ class TargetState {
     readonly id: string,
     readonly port: number,
     public address: string | undefined,
+    public localAddress: string | undefined,
   ) {}
 }
 
@@ -575,7 +584,7 @@ class HealthCheckerImpl implements HealthChecker {
         if (target?.seen === seen) continue;
         const mode = modeOf(g, t);
         if (!target) {
-          target = new TargetState(group, t.key, t.id, t.port, t.address);
+          target = new TargetState(group, t.key, t.id, t.port, t.address, t.localAddress);
           group.targets.set(t.key, target);
           target.seen = seen;
           this.enterMode(target, mode, fresh);
@@ -585,8 +594,9 @@ class HealthCheckerImpl implements HealthChecker {
           continue;
         }
         target.seen = seen;
-        if (target.address !== t.address) {
+        if (target.address !== t.address || target.localAddress !== t.localAddress) {
           target.address = t.address;
+          target.localAddress = t.localAddress;
           if (target.mode === 'probe' && mode === 'probe') this.restartProbing(target, fresh);
         }
         if (target.mode !== mode) this.enterMode(target, mode, fresh);
@@ -795,6 +805,7 @@ class HealthCheckerImpl implements HealthChecker {
       path: group.healthCheck.path,
       timeoutMs: group.timeoutMs,
       matcher: group.matcher,
+      ...(target.localAddress !== undefined ? { localAddress: target.localAddress } : {}),
     };
     this.inFlight.add(target);
     let abort: (() => void) | undefined = undefined;

@@ -19,6 +19,7 @@ export function planHealthChecks(compiled: CompiledSnapshot): HealthCheckTargetG
         id: t.id,
         port: t.port,
         address: t.address,
+        ...(t.localAddress !== undefined ? { localAddress: t.localAddress } : {}),
         draining: t.draining,
       })),
     });

@@ -10,6 +10,8 @@ export interface HealthCheckTarget {
   port: number;
   /** Resolved address to connect to (IP literal); undefined when it cannot be resolved. */
   address: string | undefined;
+  /** Source address of probes (a namespace VPC's Lattice address, netns/); absent → any. */
+  localAddress?: string | undefined;
   /** Deregistered and draining: reported DRAINING, never probed. */
   draining: boolean;
 }

@@ -17,6 +17,11 @@ export class CompiledTarget {
   readonly draining: boolean;
   /** Keep-alive pool to this target (set when the target is routable). */
   readonly pool: Dispatcher | undefined;
+  /**
+   * Source address of connections to this target: the Lattice address of its VPC when that VPC
+   * is a network namespace (policy routing takes the connection into the namespace, netns/).
+   */
+  localAddress: string | undefined = undefined;
 
   constructor(
     id: string,

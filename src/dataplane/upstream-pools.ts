@@ -36,8 +36,10 @@ export class UpstreamPools {
     return ++this.generation;
   }
 
-  acquire(origin: string): Pool {
-    const found = this.entries.get(origin);
+  /** `localAddress`: the source address of its connections (a namespace VPC's, netns/). */
+  acquire(origin: string, localAddress?: string): Pool {
+    const key = localAddress === undefined ? origin : `${origin}|${localAddress}`;
+    const found = this.entries.get(key);
     if (found !== undefined) {
       found.generation = this.generation;
       return found.pool;
@@ -49,9 +51,12 @@ export class UpstreamPools {
       keepAliveTimeout: this.options.keepAliveTimeoutMs,
       keepAliveMaxTimeout: Math.max(this.options.keepAliveTimeoutMs, 600_000),
       // spec §7.3: target certificates are never validated.
-      connect: origin.startsWith('https:') ? { rejectUnauthorized: false } : undefined,
+      connect: {
+        ...(origin.startsWith('https:') ? { rejectUnauthorized: false } : {}),
+        ...(localAddress !== undefined ? { localAddress } : {}),
+      },
     });
-    this.entries.set(origin, new PoolEntry(pool, this.generation));
+    this.entries.set(key, new PoolEntry(pool, this.generation));
     this.origins.set(pool, origin);
     return pool;
   }
@@ -66,9 +71,9 @@ export class UpstreamPools {
    * them finish, so in-flight requests of the previous snapshot are not cut.
    */
   sweep(generation: number): void {
-    for (const [origin, entry] of this.entries) {
+    for (const [key, entry] of this.entries) {
       if (entry.generation >= generation) continue;
-      this.entries.delete(origin);
+      this.entries.delete(key);
       entry.pool.close().catch(() => undefined);
     }
   }

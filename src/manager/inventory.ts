@@ -6,7 +6,7 @@
  */
 import { ConflictException, ValidationException } from '../errors/aws-errors.js';
 import { randomHex17 } from '../model/ids.js';
-import type { Instance, LoadBalancer, Vpc } from '../model/inventory-types.js';
+import type { Instance, LoadBalancer, Vpc, VpcNetworkNamespace } from '../model/inventory-types.js';
 import type { Tags } from '../model/lattice-types.js';
 import { checkString, checkTags, type FieldViolation } from '../model/validation/field-rules.js';
 import {
@@ -16,6 +16,7 @@ import {
   ipFamily,
   isCidr,
   LOAD_BALANCER_NAME_PATTERN,
+  NETWORK_NAMESPACE_NAME_PATTERN,
   VPC_ID_PATTERN,
 } from '../model/validation/inventory-validation.js';
 import { StoreConflictError } from '../store/store-errors.js';
@@ -60,10 +61,17 @@ async function insertOnce<T>(
  */
 export async function createVpc(
   scope: WriteScope,
-  input: { vpcId?: unknown; cidrBlocks?: unknown; ingressAddresses?: unknown; tags?: unknown },
+  input: {
+    vpcId?: unknown;
+    cidrBlocks?: unknown;
+    ingressAddresses?: unknown;
+    networkNamespace?: unknown;
+    tags?: unknown;
+  },
 ): Promise<Record<string, unknown>> {
   const fields: FieldViolation[] = [];
   checkString(fields, 'vpcId', input.vpcId, 12, 21, false, VPC_ID_PATTERN);
+  const namespace = readNetworkNamespace(fields, input.networkNamespace);
   if (input.cidrBlocks !== undefined) {
     if (!Array.isArray(input.cidrBlocks) || input.cidrBlocks.length > 50) {
       fields.push({ name: 'cidrBlocks', message: 'must be a list of at most 50 CIDR blocks' });
@@ -78,11 +86,18 @@ export async function createVpc(
       });
     }
   }
-  checkIpList(fields, 'ingressAddresses', input.ingressAddresses, 1, 16);
+  if (namespace === undefined)
+    checkIpList(fields, 'ingressAddresses', input.ingressAddresses, 1, 16);
+  else if (input.ingressAddresses !== undefined && !isEmptyList(input.ingressAddresses))
+    fields.push({
+      name: 'ingressAddresses',
+      message:
+        'must be absent for a network-namespace VPC: the data plane gives it a Lattice address inside the namespace',
+    });
   checkTags(fields, 'tags', input.tags);
   if (fields.length) throw ValidationException.fromFields(fields);
   const vpcId = (input.vpcId as string | undefined) ?? `vpc-${randomHex17()}`;
-  const addresses = input.ingressAddresses as string[];
+  const addresses = namespace === undefined ? (input.ingressAddresses as string[]) : [];
   const wanted = new Set(addresses.map(canonicalIp));
   if (wanted.size !== addresses.length) {
     throw ValidationException.fromFields([
@@ -90,7 +105,22 @@ export async function createVpc(
     ]);
   }
   const all = await scope.reader.list<Vpc>({ kind: 'vpc' });
+  // A namespace Trellis creates is named after the VPC unless the caller names it.
+  const networkNamespace: VpcNetworkNamespace | undefined = namespace && {
+    name: namespace.name ?? `trellis-${vpcId.slice(4, 14)}`,
+    create: namespace.create,
+  };
   for (const other of all.items) {
+    if (
+      networkNamespace !== undefined &&
+      other.data.networkNamespace?.name === networkNamespace.name
+    ) {
+      throw new ConflictException(
+        `Network namespace ${networkNamespace.name} already belongs to ${other.id}; each VPC needs its own namespace.`,
+        other.id,
+        RESOURCE_TYPE.vpc,
+      );
+    }
     const used = other.data.ingressAddresses.find((a) => wanted.has(canonicalIp(a)));
     if (used !== undefined) {
       throw new ConflictException(
@@ -107,9 +137,49 @@ export async function createVpc(
     ingressAddresses: addresses,
     createdAt: scope.ctx.now(),
   };
+  if (networkNamespace !== undefined) vpc.networkNamespace = networkNamespace;
   if (input.tags) vpc.tags = input.tags as Tags;
   await insertOnce(scope, 'vpc', vpcId, vpc);
   return { ...vpc };
+}
+
+function isEmptyList(value: unknown): boolean {
+  return Array.isArray(value) && value.length === 0;
+}
+
+/**
+ * `networkNamespace`: `{ name?, create? }` (issue 8 §1). `create: true` (the default) makes
+ * Trellis create the namespace and delete it when it stops; `create: false` attaches the user's
+ * existing namespace `name` and never deletes it.
+ */
+function readNetworkNamespace(
+  fields: FieldViolation[],
+  value: unknown,
+): { name: string | undefined; create: boolean } | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    fields.push({ name: 'networkNamespace', message: 'must be an object { name?, create? }' });
+    return undefined;
+  }
+  const { name, create, ...rest } = value as Record<string, unknown>;
+  for (const key of Object.keys(rest))
+    fields.push({ name: `networkNamespace.${key}`, message: 'is not a known member' });
+  if (create !== undefined && typeof create !== 'boolean')
+    fields.push({ name: 'networkNamespace.create', message: 'must be true or false' });
+  if (
+    name !== undefined &&
+    (typeof name !== 'string' || !NETWORK_NAMESPACE_NAME_PATTERN.test(name))
+  )
+    fields.push({
+      name: 'networkNamespace.name',
+      message: 'must be 1-64 letters, digits, dots, underscores or hyphens',
+    });
+  if (create === false && name === undefined)
+    fields.push({
+      name: 'networkNamespace.name',
+      message: 'is required to attach an existing namespace (create: false)',
+    });
+  return { name: typeof name === 'string' ? name : undefined, create: create !== false };
 }
 
 export async function getVpc(

@@ -5,8 +5,11 @@
  *
  *   POST   /_trellis/vpcs                        CreateVpc         201
  *          { vpcId?: "vpc-…" (8|17 chars; default generated, 17 hex), cidrBlocks?: ["10.0.0.0/16"],
- *            ingressAddresses: ["127.0.0.2"] (IP literals, ≥1, unique across VPCs), tags?: {k: v} }
- *          → Vpc { vpcId, ownerAccountId, cidrBlocks, ingressAddresses, createdAt, tags? }
+ *            ingressAddresses: ["127.0.0.2"] (IP literals, ≥1, unique across VPCs), tags?: {k: v},
+ *            networkNamespace?: { name?, create? = true } (a Linux network namespace instead of
+ *            ingress addresses, docs/multi-vpc.md) }
+ *          → Vpc { vpcId, ownerAccountId, cidrBlocks, ingressAddresses, networkNamespace?,
+ *                  createdAt, tags? }
  *   GET    /_trellis/vpcs/{vpcId}                GetVpc            200 → Vpc
  *   GET    /_trellis/vpcs?maxResults&nextToken   ListVpcs          200 → { items: Vpc[], nextToken? }
  *   DELETE /_trellis/vpcs/{vpcId}                DeleteVpc         204; 409 while a service-network
@@ -56,7 +59,7 @@ export const inventoryOperations: RestOperation[] = [
     path: '/_trellis/vpcs',
     successStatus: 201,
     action: 'trellis:CreateVpc',
-    bodyMembers: ['vpcId', 'cidrBlocks', 'ingressAddresses', 'tags'],
+    bodyMembers: ['vpcId', 'cidrBlocks', 'ingressAddresses', 'networkNamespace', 'tags'],
     handler: (scope, input) => createVpc(writeScope(scope), input.body),
   },
   {

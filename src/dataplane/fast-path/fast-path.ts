@@ -147,7 +147,8 @@ export class FastPath {
     let pool: FastPool | null = null;
     const origin = type === 'LAMBDA' ? undefined : this.host.originOf(target);
     if (origin !== undefined && origin.startsWith('http://') && target.address !== undefined) {
-      const key = `${target.address}|${target.port}`;
+      const local = target.localAddress;
+      const key = `${target.address}|${target.port}|${local ?? ''}`;
       pool = this.pools.get(key) ?? null;
       if (pool === null) {
         const settings: PoolSettings = {
@@ -157,7 +158,7 @@ export class FastPath {
           now: this.boundNow,
           live: this.live,
         };
-        pool = new FastPool(target.address, target.port, settings);
+        pool = new FastPool(target.address, target.port, settings, local);
         this.pools.set(key, pool);
       }
     }

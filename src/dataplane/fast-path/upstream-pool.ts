@@ -48,7 +48,12 @@ export class UpstreamConnection {
 
   constructor(pool: FastPool) {
     this.pool = pool;
-    const socket: UpSocket = connect({ host: pool.host, port: pool.port, noDelay: true });
+    const socket: UpSocket = connect({
+      host: pool.host,
+      port: pool.port,
+      noDelay: true,
+      ...(pool.localAddress !== undefined ? { localAddress: pool.localAddress } : {}),
+    });
     socket.trellisUp = this;
     socket.on('connect', onUpConnect);
     socket.on('data', onUpData);
@@ -126,7 +131,13 @@ export class FastPool {
   /** Open connections, idle or busy. */
   open = 0;
 
-  constructor(host: string, port: number, settings: PoolSettings) {
+  constructor(
+    host: string,
+    port: number,
+    settings: PoolSettings,
+    /** Source address of its connections (a namespace VPC's Lattice address, netns/). */
+    readonly localAddress?: string,
+  ) {
     this.host = host;
     this.port = port;
     this.settings = settings;

@@ -18,6 +18,9 @@ export const LOAD_BALANCER_NAME_PATTERN = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,30}[a-z
 export const LOAD_BALANCER_ARN_PATTERN =
   /^arn:[a-z0-9-]+:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer\/(?:app|net)\/[a-zA-Z0-9-]{1,32}\/[0-9a-f]{16}$/;
 
+/** `ip netns` names Trellis accepts: 1–64 of letters, digits, `.`, `_`, `-`; not `.`/`..`. */
+export const NETWORK_NAMESPACE_NAME_PATTERN = /^(?!\.\.?$)[A-Za-z0-9._-]{1,64}$/;
+
 const IPV4_OCTET = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 
 /** True for a dotted-quad IPv4 literal without leading zeros (`10.0.0.1`). */
