@@ -16,6 +16,18 @@ const GROUPS: Record<string, string[]> = {
   vpc: ['create', 'get', 'list', 'delete'],
   instance: ['create', 'get', 'list', 'delete'],
   'load-balancer': ['create', 'get', 'list', 'delete'],
+  ram: [
+    'create-share',
+    'list-shares',
+    'list-members',
+    'add',
+    'remove',
+    'delete-share',
+    'list-invitations',
+    'accept-invitation',
+    'reject-invitation',
+    'list-resources',
+  ],
 };
 
 /** The full --help text of a command, including text added after it (examples). */
