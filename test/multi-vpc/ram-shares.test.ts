@@ -420,6 +420,15 @@ test('a service network shared with the organization ARN lets member VPCs join i
   );
   const joined = await join();
   assert.equal(joined.createdBy, D.accountId);
+  // …and D's own services join C's network too (the same share, the other association action).
+  const dSvc = await D.lattice.send(new CreateServiceCommand({ name: uniqueName('d-svc') }));
+  const dJoins = await D.lattice.send(
+    new CreateServiceNetworkServiceAssociationCommand({
+      serviceIdentifier: dSvc.id,
+      serviceNetworkIdentifier: cNet.arn,
+    }),
+  );
+  assert.equal(dJoins.createdBy, D.accountId);
   // One service-network association per VPC (spec §1.5 SNVA): a second one is a conflict.
   const other = await D.lattice.send(new CreateServiceNetworkCommand({ name: uniqueName('d') }));
   await expectAwsError(
