@@ -13,6 +13,7 @@ import type {
   TargetGroup,
 } from '../model/lattice-types.js';
 import type { Owned, Snapshot } from '../model/snapshot-types.js';
+import type { Http2Origin } from './http2-upstream-pools.js';
 import { CompiledMatch } from './rule-matcher.js';
 import { compileSecurityGroupGates, type SecurityGroupGate } from './security-group-filter.js';
 import {
@@ -125,6 +126,8 @@ export interface CompileDeps {
   acquirePool(origin: string, localAddress?: string): Dispatcher;
   /** LAMBDA targets' dispatcher (lambda-forwarder.ts); without it LAMBDA groups get no traffic. */
   acquireFunction?(functionArn: string, eventVersion: 'V1' | 'V2'): Dispatcher;
+  /** HTTP/2 sessions per target origin, for HTTP2/GRPC target groups (spec §7.3). */
+  acquireHttp2?(origin: string, localAddress?: string): Http2Origin;
   warnOnce(key: string, message: string, fields?: Record<string, unknown>): void;
 }
 
@@ -203,9 +206,15 @@ export function compileSnapshot(snapshot: Snapshot, deps: CompileDeps): Compiled
       : g.type === 'LAMBDA' && !draining
         ? deps.acquireFunction?.(t.id, g.config?.lambdaEventStructureVersion ?? 'V1')
         : undefined;
+    // spec §7.3: HTTP2 and GRPC groups reach their targets over multiplexed HTTP/2 sessions.
+    const version = g.config?.protocolVersion;
+    const h2 =
+      routable && (version === 'HTTP2' || version === 'GRPC')
+        ? deps.acquireHttp2?.(`${scheme}://${hostPort(address!, port)}`, localAddress)
+        : undefined;
     let list = targetsByGroup.get(g.id);
     if (list === undefined) targetsByGroup.set(g.id, (list = []));
-    const compiled = new CompiledTarget(t.id, port, address, draining, pool);
+    const compiled = new CompiledTarget(t.id, port, address, draining, pool, h2);
     compiled.localAddress = localAddress;
     list.push(compiled);
   }
@@ -213,10 +222,6 @@ export function compileSnapshot(snapshot: Snapshot, deps: CompileDeps): Compiled
   for (const g of snapshot.targetGroups) {
     if (g.type === 'LAMBDA' && deps.acquireFunction === undefined)
       deps.warnOnce(`lambda:${g.id}`, 'LAMBDA target groups are not served yet', {
-        targetGroupId: g.id,
-      });
-    if (g.config?.protocolVersion !== undefined && g.config.protocolVersion !== 'HTTP1')
-      deps.warnOnce(`pv:${g.id}`, 'HTTP2/GRPC target groups are served as HTTP1 for now', {
         targetGroupId: g.id,
       });
     const healthCheck = resolveHealthCheck(g.config);
@@ -233,6 +238,12 @@ export function compileSnapshot(snapshot: Snapshot, deps: CompileDeps): Compiled
         g.config?.protocol === 'TCP',
       ),
     );
+  }
+
+  for (const g of snapshot.targetGroups) {
+    const runtime = targetGroups.get(g.id);
+    if (runtime !== undefined && g.type !== 'LAMBDA')
+      runtime.protocolVersion = g.config?.protocolVersion ?? 'HTTP1';
   }
 
   // Listeners and rules, per service.

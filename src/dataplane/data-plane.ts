@@ -34,6 +34,8 @@ import { RouteDecision, routeRequest, type RouteAuth } from './route-decision.js
 import type { SnapshotSource } from './snapshot-source.js';
 import type { TargetHealthView } from './target-health.js';
 import { UpstreamPools } from './upstream-pools.js';
+import { Http2Front } from './http2-front.js';
+import { Http2UpstreamPools } from './http2-upstream-pools.js';
 import { TlsListeners, type DataPlaneTlsOptions } from './tls-listener.js';
 import { TlsPassthrough } from './tls-passthrough.js';
 import { tunnelUpgrade, type UpgradeHost } from './upgrade-tunnel.js';
@@ -124,6 +126,8 @@ class DataPlaneImpl implements DataPlane {
   private readonly healthView: TargetHealthView | undefined;
   private readonly authGate: AuthGate;
   private readonly pools: UpstreamPools;
+  /** Multiplexed HTTP/2 sessions to HTTP2/GRPC targets (spec §7.3). */
+  private readonly h2pools: Http2UpstreamPools;
   private readonly fast: FastPath | undefined;
   private readonly lambda: LambdaForwarder | undefined;
   private readonly listenerSet: ListenerSet;
@@ -183,6 +187,17 @@ class DataPlaneImpl implements DataPlane {
     );
     this.tls = new TlsListeners(options.tls, this.logger);
     this.listenerSet.tls = this.tls;
+    // spec §7.1: HTTP/2 clients of HTTPS listeners (ALPN h2).
+    this.listenerSet.h2 = new Http2Front(this, {
+      limits: this.limits,
+      targetResponseMs: t.targetResponseMs,
+      logger: this.logger,
+    });
+    this.h2pools = new Http2UpstreamPools({
+      connectTimeoutMs: t.targetConnectMs ?? 10_000,
+      maxSessionsPerTarget: 4,
+      idleTimeoutMs: 60_000,
+    });
     // spec §7.1 TLS_PASSTHROUGH: SNI-routed byte pipes on the TLS ports (tls-passthrough.ts).
     this.passthrough = new TlsPassthrough(
       {
@@ -251,6 +266,7 @@ class DataPlaneImpl implements DataPlane {
     this.passthrough.closeAll();
     this.fast?.close();
     await this.pools.closeAll(this.limits.drainTimeoutMs);
+    await this.h2pools.closeAll(this.limits.drainTimeoutMs);
   }
 
   /** Queues a snapshot; snapshots are applied one at a time, newest wins. */
@@ -276,6 +292,7 @@ class DataPlaneImpl implements DataPlane {
 
   private async apply(snapshot: Snapshot): Promise<void> {
     const generation = this.pools.beginGeneration();
+    const h2generation = this.h2pools.beginGeneration();
     let compiled: CompiledSnapshot;
     let auth: unknown;
     try {
@@ -283,6 +300,7 @@ class DataPlaneImpl implements DataPlane {
         region: this.region,
         acquirePool: (origin, localAddress) => this.pools.acquire(origin, localAddress),
         acquireFunction: this.lambda?.acquireFor(this.region ?? snapshot.region),
+        acquireHttp2: (origin, localAddress) => this.h2pools.acquire(origin, localAddress),
         warnOnce: (key, message, fields) => this.warnOnce(key, message, fields),
       });
       auth = this.authGate.prepare?.(snapshot);
@@ -298,6 +316,7 @@ class DataPlaneImpl implements DataPlane {
     this.current = compiled;
     this.currentAuth = auth;
     this.pools.sweep(generation);
+    this.h2pools.sweep(h2generation, this.limits.drainTimeoutMs);
     this.fast?.sweep();
     if (this.health !== undefined) {
       try {

@@ -5,6 +5,7 @@ import { DataPlaneResponse } from './forwarder.js';
 import type { DataPlaneLogger } from './logger.js';
 import { guardConnections, type SecurityGroupGate } from './security-group-filter.js';
 import type { TlsListeners } from './tls-listener.js';
+import type { Http2Front } from './http2-front.js';
 
 /** One listening socket: an ingress address and port, and the VPC whose clients arrive there. */
 export class ListenerState {
@@ -18,6 +19,8 @@ export class ListenerState {
   securityGroups: SecurityGroupGate | undefined = undefined;
   /** The socket fast path's hooks for this listener's connections (fast-path/), when attached. */
   fast: ListenerConnections | null = null;
+  /** HTTP/2 sessions of an HTTPS listener (http2-front.ts), closed with the listener. */
+  h2: ListenerConnections | null = null;
   constructor(
     readonly address: string,
     readonly port: number,
@@ -83,6 +86,8 @@ export class ListenerSet {
   private readonly closing = new Set<Promise<void>>();
   /** TLS termination of HTTPS listeners (tls-listener.ts); set by the data plane. */
   tls: TlsListeners | undefined;
+  /** HTTP/2 clients of HTTPS listeners (http2-front.ts); set by the data plane. */
+  h2: Http2Front | undefined;
   /** WebSocket upgrades (upgrade-tunnel.ts); set by the data plane. */
   upgrade: UpgradeEntry | undefined;
 
@@ -156,7 +161,9 @@ export class ListenerSet {
     this.attach?.(server, state);
     // HTTPS (spec §7.1): a TLS server listens and feeds decrypted connections to `server`.
     const listening =
-      state.tls && this.tls !== undefined ? this.tls.wrap(server, state.address, state.port) : server;
+      state.tls && this.tls !== undefined
+        ? this.tls.wrap(server, state.address, state.port, this.h2?.createServer(state))
+        : server;
     guardConnections(listening, state, this.logger);
     return new Promise<void>((resolve) => {
       const onError = (err: Error): void => {
@@ -191,7 +198,7 @@ export class ListenerSet {
     const server = state.server;
     if (server === null) return;
     this.logger.info('closing listener', { address: state.address, port: state.port });
-    const done = closeServer(server, this.limits.drainTimeoutMs, state.fast);
+    const done = closeServer(server, this.limits.drainTimeoutMs, state.fast, state.h2);
     this.closing.add(done);
     void done.then(() => this.closing.delete(done));
   }
@@ -208,11 +215,13 @@ function closeServer(
   server: Server,
   graceMs: number,
   fast: ListenerConnections | null,
+  h2: ListenerConnections | null = null,
 ): Promise<void> {
   return new Promise<void>((resolve) => {
     const timer = setTimeout(() => {
       server.closeAllConnections();
       fast?.closeAll();
+      h2?.closeAll();
     }, graceMs);
     timer.unref();
     server.close(() => {
@@ -221,5 +230,6 @@ function closeServer(
     });
     server.closeIdleConnections();
     fast?.closeIdle();
+    h2?.closeIdle();
   });
 }

@@ -27,6 +27,8 @@ export class RequestRecord {
   serverNameIndication = '';
   /** Status of the response headers sent to the client (0 when none were sent). */
   responseCode = 0;
+  /** gRPC status of a gRPC request (grpc-status the client got, spec §4.1); -1: not gRPC. */
+  grpcResponseCode = -1;
   /** Milliseconds from start to the last byte out (set when the request completes). */
   duration = 0;
   /**

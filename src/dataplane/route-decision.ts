@@ -127,6 +127,10 @@ export function routeRequest(
   if (choice === undefined) return answer(out, 503, R.noHealthyTarget.body, undefined);
   const group = choice.group;
   if (record !== null) record.targetGroupArn = group.arn;
+  // spec §7.3: HTTP/1.1 clients cannot reach HTTP2 or GRPC target groups (HTTP/2 clients are
+  // checked further by http2-front.ts, which sets httpVersionMajor 2 on its request view).
+  if (group.protocolVersion !== 'HTTP1' && request.httpVersionMajor !== 2)
+    return answer(out, 400, R.protocolMismatch.body, 'ClientProtocolError');
   const target = group.select(healthView);
   if (target === undefined || target.pool === undefined)
     return answer(out, 503, R.noHealthyTarget.body, undefined);

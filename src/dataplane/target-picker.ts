@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { ResolvedHealthCheck } from '../model/health-check-defaults.js';
-import type { TargetGroupType } from '../model/lattice-types.js';
+import type { TargetGroupProtocolVersion, TargetGroupType } from '../model/lattice-types.js';
+import type { Http2Origin } from './http2-upstream-pools.js';
 import type { TargetHealthView } from './target-health.js';
 
 /** A registered target as the forwarder uses it. */
@@ -17,6 +18,8 @@ export class CompiledTarget {
   readonly draining: boolean;
   /** Keep-alive pool to this target (set when the target is routable). */
   readonly pool: Dispatcher | undefined;
+  /** Multiplexed HTTP/2 sessions to this target (HTTP2/GRPC target groups, spec §7.3). */
+  readonly h2: Http2Origin | undefined;
   /**
    * Source address of connections to this target: the Lattice address of its VPC when that VPC
    * is a network namespace (policy routing takes the connection into the namespace, netns/).
@@ -29,6 +32,7 @@ export class CompiledTarget {
     address: string | undefined,
     draining: boolean,
     pool: Dispatcher | undefined,
+    h2?: Http2Origin,
   ) {
     this.key = `${id}:${port}`;
     this.id = id;
@@ -42,6 +46,7 @@ export class CompiledTarget {
           : `${address}:${port}`;
     this.draining = draining;
     this.pool = pool;
+    this.h2 = h2;
   }
 }
 
@@ -63,6 +68,8 @@ export class TargetGroupRuntime {
   readonly candidates: readonly CompiledTarget[];
   /** Whether the health view decides (ALB and LAMBDA groups are not health checked, spec §5). */
   readonly healthChecked: boolean;
+  /** How targets are spoken to (spec §7.3 protocol matrix); HTTP1 for LAMBDA/ALB/TCP. */
+  protocolVersion: TargetGroupProtocolVersion = 'HTTP1';
   private cursor = 0;
   private cachedGeneration = -1;
   private routable: readonly CompiledTarget[] = [];

@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
+import type { Http2Server } from 'node:http2';
 import type { Socket } from 'node:net';
 import {
   createSecureContext,
@@ -36,10 +37,10 @@ export const LATTICE_TLS13_CIPHERS = [
 const CIPHERS = [...LATTICE_TLS13_CIPHERS, ...LATTICE_TLS12_CIPHERS].join(':');
 
 /**
- * ALPN: Lattice prefers `h2` (spec §7.1); Trellis does not terminate HTTP/2 yet, so it offers
- * only `http/1.1` (a client offering only `h2` is refused at the handshake).
+ * ALPN policy HTTP2Preferred (spec §7.1): `h2` first, then `http/1.1`; a client offering no ALPN
+ * is served HTTP/1.1.
  */
-export const ALPN_PROTOCOLS = ['http/1.1'];
+export const ALPN_PROTOCOLS = ['h2', 'http/1.1'];
 
 /** A certificate with its key in PEM form (the generated-name certificate). */
 export interface PemCertificate {
@@ -217,7 +218,7 @@ export class TlsListeners {
    * Decrypted connections go to the HTTP server's own connection handler (captured now, before
    * anything else may replace it), which is how `https` itself works.
    */
-  wrap(http: HttpServer, address: string, port: number): TlsServer {
+  wrap(http: HttpServer, address: string, port: number, h2?: Http2Server): TlsServer {
     const [connection] = http.listeners('connection') as ((socket: Socket) => void)[];
     const tls = createTlsServer({
       ...baseOptions,
@@ -226,7 +227,9 @@ export class TlsListeners {
       handshakeTimeout: 10_000,
     });
     tls.on('secureConnection', (socket: TLSSocket) => {
-      if (connection !== undefined) connection.call(http, socket);
+      // spec §7.1: connections that negotiated h2 go to the listener's HTTP/2 server (http2-front.ts).
+      if (h2 !== undefined && socket.alpnProtocol === 'h2') h2.emit('connection', socket);
+      else if (connection !== undefined) connection.call(http, socket);
       else socket.destroy();
     });
     // spec §7.1: on a port with TLS_PASSTHROUGH listeners the ClientHello is read first; names

@@ -28,4 +28,6 @@ export const DATAPLANE_RESPONSES = Object.freeze({
   badRequest: { status: 400, body: 'Bad Request\n' },
   headersTooLarge: { status: 400, body: 'Request Header Fields Too Large\n' },
   internal: { status: 500, body: 'Internal Error\n' },
+  /** spec §7.3: a client protocol the target group's protocolVersion cannot serve. */
+  protocolMismatch: { status: 400, body: 'Client protocol not supported by the target group\n' },
 });

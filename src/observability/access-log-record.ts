@@ -38,6 +38,8 @@ export interface RequestRecordFields {
   readonly serverNameIndication?: string;
   /** 0 when no response head was sent. */
   readonly responseCode: number;
+  /** gRPC status of a gRPC request (spec §4.1); absent or negative: not gRPC (`"-"`). */
+  readonly grpcResponseCode?: number;
   readonly duration: number;
   readonly bytesReceived: number;
   readonly bytesSent: number;
@@ -182,8 +184,8 @@ export function toAccessLogRecord(
     requestPath: orDash(r.requestPath),
     protocol: protocolName(r.protocol),
     responseCode: r.responseCode > 0 ? r.responseCode : DASH,
-    // gRPC status travels in trailers; the proxy does not parse them yet.
-    grpcResponseCode: DASH,
+    grpcResponseCode:
+      r.grpcResponseCode !== undefined && r.grpcResponseCode >= 0 ? r.grpcResponseCode : DASH,
     bytesReceived: r.bytesReceived,
     bytesSent: r.bytesSent,
     duration: r.duration,
@@ -262,7 +264,8 @@ export function formatAccessLogLine(
     `,"destinationVpcId":${jsonString(destinationVpcId)},"sourceIpPort":${jsonString(r.sourceIpPort)}` +
     `,"targetIpPort":${jsonString(r.targetIpPort)},"requestMethod":${jsonString(r.requestMethod)}` +
     `,"requestPath":${jsonString(r.requestPath)},"protocol":${jsonString(protocolName(r.protocol))}` +
-    `,"responseCode":${r.responseCode > 0 ? r.responseCode : '"-"'},"grpcResponseCode":"-"` +
+    `,"responseCode":${r.responseCode > 0 ? r.responseCode : '"-"'}` +
+    `,"grpcResponseCode":${r.grpcResponseCode !== undefined && r.grpcResponseCode >= 0 ? r.grpcResponseCode : '"-"'}` +
     `,"bytesReceived":${r.bytesReceived},"bytesSent":${r.bytesSent},"duration":${r.duration}` +
     `,"requestToTargetDuration":${toTarget},"responseFromTargetDuration":${fromTarget}` +
     `,"userAgent":${jsonString(r.userAgent)},"hostHeader":${jsonString(r.hostHeader)}` +

@@ -162,14 +162,14 @@ describe('HTTPS listener with a custom domain (spec §7.4)', () => {
     assert.equal(echo.headers['x-forwarded-for'], '127.0.0.1');
   });
 
-  test('TLS 1.2 negotiates the spec’s first cipher; ALPN offers http/1.1 only', async () => {
+  test('TLS 1.2 negotiates the spec’s first cipher; ALPN prefers h2 (spec §7.1)', async () => {
     assert.equal(
       await handshake(domain, corp.rootPem, { maxVersion: 'TLSv1.2' }),
       'ok TLSv1.2 ECDHE-RSA-AES128-GCM-SHA256 false',
     );
     assert.equal(
       await handshake(domain, corp.rootPem, { ALPNProtocols: ['h2', 'http/1.1'] }),
-      'ok TLSv1.3 TLS_AES_128_GCM_SHA256 http/1.1',
+      'ok TLSv1.3 TLS_AES_128_GCM_SHA256 h2',
     );
   });
 

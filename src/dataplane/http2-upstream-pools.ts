@@ -1,0 +1,182 @@
+import {
+  connect,
+  constants,
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  type OutgoingHttpHeaders,
+} from 'node:http2';
+
+/** Settings of the HTTP/2 sessions to targets. */
+export interface Http2PoolOptions {
+  connectTimeoutMs: number;
+  /** Sessions per target at most; a new one opens when every open one is at its stream limit. */
+  maxSessionsPerTarget: number;
+  /** An upstream session with no stream for this long is closed. */
+  idleTimeoutMs: number;
+}
+
+/** Error of a session that did not connect in time (forwarder classifies it as a connect failure). */
+export class Http2ConnectTimeoutError extends Error {
+  readonly code = 'UND_ERR_CONNECT_TIMEOUT';
+}
+
+class PooledSession {
+  active = 0;
+  connected = false;
+  constructor(readonly session: ClientHttp2Session) {}
+
+  /** Open, not going away, and below the target's SETTINGS_MAX_CONCURRENT_STREAMS. */
+  usable(): boolean {
+    const s = this.session;
+    if (s.closed || s.destroyed) return false;
+    const limit = this.connected ? (s.remoteSettings.maxConcurrentStreams ?? 100) : 100;
+    return this.active < limit;
+  }
+}
+
+const NO_OP = (): void => undefined;
+
+/**
+ * One target reached over HTTP/2 (target groups with protocolVersion HTTP2 or GRPC, spec §7.3):
+ * prior-knowledge h2c for `http://` origins, h2 through ALPN for `https://` ones (target
+ * certificates not validated, spec §7.3). Streams are multiplexed over a few long-lived sessions
+ * (DESIGN.md hot path rules), opened on demand and kept while they have streams or were used
+ * within the idle timeout.
+ */
+export class Http2Origin {
+  private sessions: PooledSession[] = [];
+  private closing = false;
+
+  constructor(
+    readonly origin: string,
+    private readonly options: Http2PoolOptions,
+    /** Source address (a namespace VPC's Lattice address, netns/), when there is one. */
+    private readonly localAddress?: string,
+  ) {}
+
+  /** Starts a stream to the target; errors arrive on the stream ('error'). */
+  request(headers: OutgoingHttpHeaders, endStream: boolean): ClientHttp2Stream {
+    const pooled = this.pick();
+    const stream = pooled.session.request(headers, { endStream });
+    pooled.active++;
+    stream.once('close', () => {
+      pooled.active--;
+    });
+    return stream;
+  }
+
+  private pick(): PooledSession {
+    let best: PooledSession | undefined;
+    const live: PooledSession[] = [];
+    for (const p of this.sessions) {
+      if (p.session.closed || p.session.destroyed) continue;
+      live.push(p);
+      if (p.usable() && (best === undefined || p.active < best.active)) best = p;
+    }
+    this.sessions = live;
+    if (best !== undefined) return best;
+    if (live.length < this.options.maxSessionsPerTarget) return this.open();
+    // Every session is full: nghttp2 queues the stream until one of the target's slots frees.
+    return live.reduce((a, b) => (a.active <= b.active ? a : b));
+  }
+
+  private open(): PooledSession {
+    const tls = this.origin.startsWith('https:');
+    const session = connect(this.origin, {
+      // spec §7.3: target certificates are never validated.
+      ...(tls ? { rejectUnauthorized: false, ALPNProtocols: ['h2'] } : {}),
+      ...(this.localAddress !== undefined ? { localAddress: this.localAddress } : {}),
+      settings: { enablePush: false },
+      maxSessionMemory: 32,
+    });
+    const pooled = new PooledSession(session);
+    this.sessions.push(pooled);
+    const timer = setTimeout(() => {
+      if (!pooled.connected)
+        session.destroy(new Http2ConnectTimeoutError(`connect to ${this.origin} timed out`));
+    }, this.options.connectTimeoutMs);
+    timer.unref();
+    session.once('connect', () => {
+      pooled.connected = true;
+      clearTimeout(timer);
+    });
+    session.once('close', () => clearTimeout(timer));
+    // Session errors reach every open stream as stream errors; the session itself just goes.
+    session.on('error', NO_OP);
+    session.on('goaway', NO_OP);
+    session.setTimeout(this.options.idleTimeoutMs, () => {
+      if (pooled.active === 0) session.close();
+    });
+    // Idle sessions must not keep a stopping process alive.
+    session.unref();
+    if (this.closing) session.close();
+    return pooled;
+  }
+
+  /** Closes every session once its streams finished; destroys what is left after `graceMs`. */
+  close(graceMs: number): Promise<void> {
+    this.closing = true;
+    const sessions = this.sessions;
+    this.sessions = [];
+    return Promise.all(
+      sessions.map(
+        (p) =>
+          new Promise<void>((resolve) => {
+            const s = p.session;
+            if (s.destroyed) return resolve();
+            const timer = setTimeout(() => s.destroy(), graceMs);
+            timer.unref();
+            s.close(() => {
+              clearTimeout(timer);
+              resolve();
+            });
+          }),
+      ),
+    ).then(NO_OP);
+  }
+}
+
+/**
+ * The HTTP/2 counterpart of `UpstreamPools`: one `Http2Origin` per target origin, shared by
+ * successive compiled snapshots so sessions survive configuration changes.
+ */
+export class Http2UpstreamPools {
+  private readonly entries = new Map<string, { origin: Http2Origin; generation: number }>();
+  private generation = 0;
+
+  constructor(private readonly options: Http2PoolOptions) {}
+
+  beginGeneration(): number {
+    return ++this.generation;
+  }
+
+  acquire(origin: string, localAddress?: string): Http2Origin {
+    const key = localAddress === undefined ? origin : `${origin}|${localAddress}`;
+    const found = this.entries.get(key);
+    if (found !== undefined) {
+      found.generation = this.generation;
+      return found.origin;
+    }
+    const created = new Http2Origin(origin, this.options, localAddress);
+    this.entries.set(key, { origin: created, generation: this.generation });
+    return created;
+  }
+
+  /** Closes origins no snapshot since `generation` uses; their running streams finish first. */
+  sweep(generation: number, graceMs: number): void {
+    for (const [key, entry] of this.entries) {
+      if (entry.generation >= generation) continue;
+      this.entries.delete(key);
+      void entry.origin.close(graceMs);
+    }
+  }
+
+  async closeAll(graceMs: number): Promise<void> {
+    const all = [...this.entries.values()];
+    this.entries.clear();
+    await Promise.all(all.map((e) => e.origin.close(graceMs)));
+  }
+}
+
+/** RST_STREAM code sent to a target when the client went away. */
+export const CANCEL = constants.NGHTTP2_CANCEL;
