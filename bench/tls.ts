@@ -6,6 +6,7 @@
  *  1. keep-alive throughput: wrk -t1 -c50 over HTTPS, interleaved rounds, median req/s, ratio;
  *  2. new handshakes per second: wrk with `Connection: close` (a full handshake per request).
  * Knobs: BENCH_ROUNDS (3), BENCH_DURATION_S (5). Every loop is bounded by rounds × duration.
+ * BENCH_ONLY=keepalive|handshakes; BENCH_TRELLIS_NODE_OPTIONS (e.g. `--cpu-prof …`) for the proxies.
  * BENCH_BASELINE_REF=<commit>: also runs `trellis up` from a temporary `git worktree` of that
  * commit, configured the same way, in the same interleaved rounds (before/after figures).
  */
@@ -45,6 +46,15 @@ import { startNginx } from './support/nginx.js';
 import { runWrk, type WrkResult } from './support/wrk.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/**
+ * nginx's TLS session settings. `default` (nginx's defaults: tickets on, no shared cache) matches
+ * Node's TLS server defaults (tickets on, no internal cache), so both sides are configured the same
+ * way; `off` turns tickets and the cache off in nginx only (the earlier runs). wrk never resumes a
+ * session, so this only decides whether each side pays for issuing tickets.
+ */
+const SESSIONS = process.env.BENCH_TLS_SESSIONS === 'off' ? 'off' : 'default';
+const SESSION_LINES =
+  SESSIONS === 'off' ? '    ssl_session_cache off;\n    ssl_session_tickets off;' : '';
 const DURATION = Number(process.env.BENCH_DURATION_S ?? 5);
 
 requireTools([
@@ -83,8 +93,7 @@ http {
     ssl_certificate ${join(dir, 'cert.pem')};
     ssl_certificate_key ${join(dir, 'key.pem')};
     ssl_protocols TLSv1.2 TLSv1.3;
-    ssl_session_cache off;
-    ssl_session_tickets off;
+${SESSION_LINES}
     location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; }
   }
 }
@@ -145,7 +154,13 @@ async function startTrellisHttps(root?: string): Promise<{ proc: TrellisProcess;
   const proc = trackTrellis(
     await startTrellis({
       args: ['--dataplane-host', '127.0.0.1'],
-      env: { TRELLIS_STORE_SYNCHRONOUS: 'NORMAL' },
+      env: {
+        TRELLIS_STORE_SYNCHRONOUS: 'NORMAL',
+        // e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the proxies under this load.
+        ...(process.env.BENCH_TRELLIS_NODE_OPTIONS !== undefined
+          ? { NODE_OPTIONS: process.env.BENCH_TRELLIS_NODE_OPTIONS }
+          : {}),
+      },
       ...(root !== undefined ? { root } : {}),
     }),
   );
@@ -249,9 +264,12 @@ try {
     systems.splice(2, 0, ['beforeKeepAlive', baselinePort, false]);
     systems.push(['beforeHandshakes', baselinePort, true]);
   }
+  // BENCH_ONLY=keepalive|handshakes runs one of the two measures.
+  const only = process.env.BENCH_ONLY;
   let command = '';
   for (let round = 0; round < ROUNDS; round++) {
     for (const [name, port, close] of systems) {
+      if ((only === 'keepalive' && close) || (only === 'handshakes' && !close)) continue;
       const r = await run(port, close);
       if (r.non2xx > 0) throw new Error(`${name}: ${r.non2xx} non-2xx answers`);
       results[name]!.push(r.requestsPerSecond);
@@ -270,6 +288,7 @@ try {
     wrk: toolVersion('wrk', ['-v']),
     node: process.version,
     rounds: ROUNDS,
+    nginxSessions: SESSIONS,
     durationSeconds: DURATION,
     keepAlive: {
       nginx: m.nginxKeepAlive,
