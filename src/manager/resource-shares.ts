@@ -25,6 +25,7 @@ import {
   type SharePrincipalEntry,
   type SharedResourceEntry,
 } from '../model/ram-types.js';
+import { StoreConflictError } from '../store/store-errors.js';
 import type { StoreReader, StoredResource } from '../store/store.js';
 import type { OperationScope, WriteScope } from './manager-context.js';
 
@@ -449,10 +450,20 @@ async function saveShare(
   share: ResourceShare,
 ): Promise<void> {
   share.lastUpdatedTime = scope.ctx.now();
-  await scope.tx.update(
-    { kind: SHARE, id: stored.id, accountId: stored.accountId, arn: stored.arn, data: share },
-    stored.revision,
-  );
+  try {
+    await scope.tx.update(
+      { kind: SHARE, id: stored.id, accountId: stored.accountId, arn: stored.arn, data: share },
+      stored.revision,
+    );
+  } catch (err) {
+    // Another node changed the share since it was read (PostgreSQL, several API processes).
+    if (err instanceof StoreConflictError)
+      throw new RamError(
+        'InvalidStateTransitionException',
+        `The resource share ${share.resourceShareArn} changed while this request ran; retry it.`,
+      );
+    throw err;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
