@@ -29,6 +29,10 @@ export async function startNginx(options: {
   port: number;
   workers: number | 'auto';
   role: NginxRole;
+  /** Run inside this network namespace (`ip netns exec`; bench/netns.ts). */
+  netns?: string;
+  /** Source address of the readiness probe (a namespace VPC's Lattice address routes into it). */
+  probeFrom?: string;
 }): Promise<NginxInstance> {
   const prefix = mkdtempSync(join(tmpdir(), 'trellis-bench-nginx-'));
   const config = join(prefix, 'nginx.conf');
@@ -69,15 +73,18 @@ http {
 }
 `,
   );
-  const child: ChildProcess = spawnTracked(
-    'nginx',
-    ['-p', prefix, '-c', config, '-g', 'daemon off;'],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  const command = ['nginx', '-p', prefix, '-c', config, '-g', 'daemon off;'];
+  const child: ChildProcess = options.netns
+    ? spawnTracked('ip', ['netns', 'exec', options.netns, ...command], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      })
+    : spawnTracked(command[0]!, command.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const deadline = Date.now() + 10_000;
-  while (!(existsSync(pidFile) && (await canConnect(options.address, options.port)))) {
+  while (!(
+    existsSync(pidFile) && (await canConnect(options.address, options.port, options.probeFrom))
+  )) {
     if (child.exitCode !== null) throw new Error(`nginx exited: ${err}${readLog(prefix)}`);
     if (Date.now() > deadline) {
       await stopChild(child, 'SIGKILL');
@@ -106,9 +113,9 @@ function readLog(prefix: string): string {
   }
 }
 
-function canConnect(host: string, port: number): Promise<boolean> {
+function canConnect(host: string, port: number, localAddress?: string): Promise<boolean> {
   return new Promise((res) => {
-    const s = connect({ host, port });
+    const s = connect({ host, port, ...(localAddress ? { localAddress } : {}) });
     s.once('connect', () => {
       s.destroy();
       res(true);
