@@ -145,6 +145,8 @@ export async function up(
       });
       stops.push(() => dataPlane!.stop());
       dataPlane.dataPlane.onRequestComplete = monitoring.hook;
+      if (monitoring.monitoring.metrics)
+        monitoring.monitoring.metrics.connections = dataPlane.dataPlane.counters;
     }
 
     const dns = await startDns({ settings, snapshots: netns.source, log });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { DATAPLANE_RESPONSES } from '../errors/dataplane-outcomes.js';
+import { DataPlaneCounters } from './connection-counters.js';
 import type { Snapshot } from '../model/snapshot-types.js';
 import { denyAwsIamGate, type AuthGate } from './auth-gate.js';
 import { compileSnapshot, type CompiledSnapshot, type ListenAddress } from './compile-snapshot.js';
@@ -101,6 +102,8 @@ export interface DataPlane {
   listeners(): ListenAddress[];
   /** Monitoring hook; may be set or cleared at any time. */
   onRequestComplete: RequestCompleteHook | undefined;
+  /** Connection and request figures of spec §4.2, read by `/metrics` at scrape time. */
+  readonly counters: DataPlaneCounters;
   /** Resolves once the snapshot with at least this revision is serving (tests, bin/ readiness). */
   whenRevision(revision: number): Promise<void>;
 }
@@ -116,6 +119,7 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
 
 class DataPlaneImpl implements DataPlane {
   onRequestComplete: RequestCompleteHook | undefined;
+  readonly counters = new DataPlaneCounters();
   private current: CompiledSnapshot | undefined;
   /** The auth gate's state for `current` (AuthGate.prepare), swapped with it. */
   private currentAuth: unknown;
@@ -164,6 +168,7 @@ class DataPlaneImpl implements DataPlane {
       connectTimeoutMs: t.targetConnectMs ?? 10_000,
       maxConnectionsPerTarget: options.maxConnectionsPerTarget ?? 256,
       keepAliveTimeoutMs: 4_000,
+      counters: this.counters,
     });
     this.lambda = options.functions && new LambdaForwarder(options.functions, this.logger);
     this.fast =
@@ -184,6 +189,7 @@ class DataPlaneImpl implements DataPlane {
       (err, socket, l) => this.handleClientError(err, socket, l),
       this.logger,
       fast && ((server, state) => fast.attach(server, state)),
+      this.counters,
     );
     this.tls = new TlsListeners(options.tls, this.logger);
     this.listenerSet.tls = this.tls;
@@ -418,6 +424,7 @@ class DataPlaneImpl implements DataPlane {
         headers['user-agent'] ?? '',
       );
       record.requestId = res.requestId;
+      this.counters.requestsStarted++; // spec §4.2 ActiveRequestCount
       startByteCount(record, socket);
       res.record = record;
       res.hook = hook;
@@ -543,6 +550,7 @@ class DataPlaneImpl implements DataPlane {
         '-',
       );
       record.failureReason = 'ClientProtocolError';
+      this.counters.requestsStarted++;
       const vpc = this.current?.vpcsByAddress.get(l.address);
       if (vpc !== undefined) {
         record.sourceVpcId = vpc.vpcId;

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { ListenAddress } from './compile-snapshot.js';
 import { DataPlaneResponse } from './forwarder.js';
+import type { DataPlaneCounters } from './connection-counters.js';
 import type { DataPlaneLogger } from './logger.js';
 import { guardConnections, type SecurityGroupGate } from './security-group-filter.js';
 import type { TlsListeners } from './tls-listener.js';
@@ -97,6 +98,7 @@ export class ListenerSet {
     private readonly onClientError: ClientErrorEntry,
     private readonly logger: DataPlaneLogger,
     private readonly attach?: ListenerAttach,
+    private readonly counters?: DataPlaneCounters,
   ) {}
 
   /** Listening addresses right now. */
@@ -165,6 +167,7 @@ export class ListenerSet {
         ? this.tls.wrap(server, state.address, state.port, this.h2?.createServer(state))
         : server;
     guardConnections(listening, state, this.logger);
+    this.counters?.watchListener(listening, state.tls);
     return new Promise<void>((resolve) => {
       const onError = (err: Error): void => {
         this.logger.error('cannot listen', {

@@ -1,4 +1,5 @@
 import { Pool } from 'undici';
+import type { DataPlaneCounters } from './connection-counters.js';
 
 /** Settings of the keep-alive pools to targets. */
 export interface UpstreamPoolOptions {
@@ -7,6 +8,8 @@ export interface UpstreamPoolOptions {
   maxConnectionsPerTarget: number;
   /** How long an idle upstream connection is kept (undici also honours the target's hint). */
   keepAliveTimeoutMs: number;
+  /** Connection figures of spec §4.2 (connection-counters.ts). */
+  counters?: DataPlaneCounters;
 }
 
 class PoolEntry {
@@ -56,6 +59,7 @@ export class UpstreamPools {
         ...(localAddress !== undefined ? { localAddress } : {}),
       },
     });
+    this.options.counters?.watchPool(pool, origin.startsWith('https:'));
     this.entries.set(key, new PoolEntry(pool, this.generation));
     this.origins.set(pool, origin);
     return pool;

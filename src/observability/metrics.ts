@@ -75,11 +75,36 @@ function labelValue(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
+/** Connection figures of one side, as the data plane counts them (dataplane/connection-counters.ts). */
+export interface ConnectionSideCounts {
+  total: number;
+  active: number;
+  http1: number;
+  http2: number;
+  errors: number;
+  timeouts: number;
+  tlsHandshakes: number;
+  tlsErrors: number;
+  bytesReceived: number;
+  bytesSent: number;
+}
+
+/** What the data plane's counters read (`bin/` passes `dataPlane.counters`). */
+export interface ConnectionCountsSource {
+  read(): {
+    requestsStarted: number;
+    client: ConnectionSideCounts;
+    target: ConnectionSideCounts;
+  };
+}
+
 /** The metrics registry and the request hook. */
 export interface TrellisMetrics extends DeliveryCounters {
   readonly registry: Registry;
   /** The request hook: counts one finished request. */
   observe(record: RequestRecordFields): void;
+  /** The data plane's connection counters, read at scrape time (unset: those metrics are absent). */
+  connections: ConnectionCountsSource | undefined;
   /** Prometheus text exposition. */
   render(): Promise<{ contentType: string; body: string }>;
 }
@@ -108,6 +133,9 @@ class Metrics implements TrellisMetrics {
   private readonly droppedRecords: Counter<string>;
   private readonly services = new Map<string, Map<string, ServiceSeries>>();
   private readonly groups = new Map<string, TargetGroupSeries>();
+  /** Records observed: ActiveRequestCount = requests the data plane started − this. */
+  private completed = 0;
+  connections: ConnectionCountsSource | undefined = undefined;
 
   constructor(options: MetricsOptions) {
     const r = this.registry;
@@ -130,6 +158,7 @@ class Metrics implements TrellisMetrics {
     const code = record.responseCode;
     const cls = ((code / 100) | 0) - 2;
     const s = this.serviceSeries(record.serviceArn, record.serviceNetworkArn);
+    this.completed++;
     s.total++;
     s.time.observe(record.duration);
     if (cls >= 0 && cls <= 3) s.classes[cls]!++;
@@ -237,7 +266,96 @@ class Metrics implements TrellisMetrics {
       groups,
       (g) => g.connectionErrors,
     );
+    this.renderConnections(out);
     return `${out.join('\n')}\n\n`;
+  }
+
+  /**
+   * The connection-level metrics of §4.2 and ActiveRequestCount, process-wide with a `side` label:
+   * `target` (the data plane → targets, what Lattice reports per target group) and `client`
+   * (clients → listeners; Lattice has no such dimension).
+   */
+  private renderConnections(out: string[]): void {
+    const source = this.connections;
+    if (source === undefined) return;
+    const c = source.read();
+    const metric = (
+      name: string,
+      type: 'counter' | 'gauge',
+      help: string,
+      value: (s: ConnectionSideCounts) => number,
+      sides: ('client' | 'target')[] = ['client', 'target'],
+    ): void => {
+      out.push(`# HELP ${PREFIX}${name} ${help}`, `# TYPE ${PREFIX}${name} ${type}`);
+      for (const side of sides) out.push(`${PREFIX}${name}{side="${side}"} ${value(c[side])}`);
+    };
+    out.push(
+      `# HELP ${PREFIX}active_request_count ActiveRequestCount: requests in flight`,
+      `# TYPE ${PREFIX}active_request_count gauge`,
+      `${PREFIX}active_request_count ${Math.max(0, c.requestsStarted - this.completed)}`,
+    );
+    metric(
+      'total_connection_count',
+      'counter',
+      'TotalConnectionCount: connections opened',
+      (s) => s.total,
+    );
+    metric(
+      'active_connection_count',
+      'gauge',
+      'ActiveConnectionCount: connections open now',
+      (s) => s.active,
+    );
+    metric(
+      'http1_connection_count',
+      'counter',
+      'HTTP1_ConnectionCount: HTTP/1.1 connections',
+      (s) => s.http1,
+    );
+    metric(
+      'http2_connection_count',
+      'counter',
+      'HTTP2_ConnectionCount: HTTP/2 connections',
+      (s) => s.http2,
+    );
+    metric(
+      'connection_error_count',
+      'counter',
+      'ConnectionErrorCount: connects to targets that failed (timeouts included)',
+      (s) => s.errors,
+      ['target'],
+    );
+    metric(
+      'connection_timeout_count',
+      'counter',
+      'ConnectionTimeoutCount: connects to targets that timed out',
+      (s) => s.timeouts,
+      ['target'],
+    );
+    metric(
+      'tls_connection_error_count',
+      'counter',
+      'TLSConnectionErrorCount: failed TLS handshakes',
+      (s) => s.tlsErrors,
+    );
+    metric(
+      'total_tls_connection_handshake_count',
+      'counter',
+      'TotalTLSConnectionHandshakeCount: completed TLS handshakes',
+      (s) => s.tlsHandshakes,
+    );
+    metric(
+      'total_received_connection_bytes',
+      'counter',
+      'TotalReceivedConnectionBytes: bytes read on these connections',
+      (s) => s.bytesReceived,
+    );
+    metric(
+      'total_sent_connection_bytes',
+      'counter',
+      'TotalSentConnectionBytes: bytes written on these connections',
+      (s) => s.bytesSent,
+    );
   }
 
   private serviceSeries(serviceArn: string, networkArn: string): ServiceSeries {

@@ -46,7 +46,7 @@ describe('parsePrometheusText', () => {
       'x 1\n# TYPE x counter',
       '# TYPE x counter\n# TYPE x gauge',
     ])
-      assert.throws(() => parsePrometheusText(bad), undefined, bad);
+      assert.throws(() => parsePrometheusText(bad), Error, bad);
   });
 
   test('histograms must be cumulative up to +Inf = _count', () => {

@@ -1,3 +1,4 @@
+import type { DataPlaneCounters } from '../connection-counters.js';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { TargetGroupType } from '../../model/lattice-types.js';
@@ -34,6 +35,8 @@ export interface FastPathHost {
   vpcOf(l: ListenerState): CompiledVpc | undefined;
   /** `http://ip:port` of a target's node:http-path pool; undefined for LAMBDA, HTTPS… */
   originOf(target: CompiledTarget): string | undefined;
+  /** Connection and request figures of spec §4.2 (connection-counters.ts). */
+  readonly counters: DataPlaneCounters;
 }
 
 /** Options of `FastPath`. */
@@ -157,6 +160,7 @@ export class FastPath {
           keepAliveTimeoutMs: this.keepAliveTimeoutMs,
           now: this.boundNow,
           live: this.live,
+          counters: this.host.counters,
         };
         pool = new FastPool(target.address, target.port, settings, local);
         this.pools.set(key, pool);
@@ -222,7 +226,10 @@ export class FastPath {
       u.deadlineKind = DEADLINE_NONE;
       const user = u.user;
       if (kind === DEADLINE_IDLE || user === null) u.destroy();
-      else user.upstreamTimedOut(u, kind === DEADLINE_CONNECT);
+      else {
+        if (kind === DEADLINE_CONNECT) this.host.counters.targetFailed(true);
+        user.upstreamTimedOut(u, kind === DEADLINE_CONNECT);
+      }
     }
   }
 }

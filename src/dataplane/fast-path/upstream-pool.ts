@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import type { DataPlaneCounters } from '../connection-counters.js';
 
 /** What an upstream connection reports to the request using it (the client connection). */
 export interface UpstreamUser {
@@ -33,6 +34,8 @@ export interface PoolSettings {
   now(): number;
   /** Every open upstream connection, for the ticker. */
   readonly live: Set<UpstreamConnection>;
+  /** Connection figures of spec §4.2 (connection-counters.ts). */
+  readonly counters?: DataPlaneCounters;
 }
 
 /** One keep-alive connection to a target. Events go to module-level handlers (no closures). */
@@ -45,6 +48,8 @@ export class UpstreamConnection {
   deadline = 0;
   deadlineKind = DEADLINE_NONE;
   closed = false;
+  /** The TCP connect completed (a failure before it is a connection error, spec §4.2). */
+  connected = false;
 
   constructor(pool: FastPool) {
     this.pool = pool;
@@ -76,6 +81,8 @@ export class UpstreamConnection {
 
 function onUpConnect(this: UpSocket): void {
   const conn = this.trellisUp!;
+  conn.connected = true;
+  conn.pool.settings.counters?.targetOpened(this);
   conn.pool.connected(conn);
 }
 
@@ -95,6 +102,7 @@ function onUpEnd(this: UpSocket): void {
 
 function onUpError(this: UpSocket, err: Error): void {
   const conn = this.trellisUp!;
+  if (!conn.connected && !conn.closed) conn.pool.settings.counters?.targetFailed(false);
   const user = conn.user;
   conn.user = null;
   if (user !== null) user.upstreamError(conn, err);
@@ -124,7 +132,7 @@ const CLOSED_ERROR: Error & { code: string } = Object.assign(new Error('target c
 export class FastPool {
   readonly host: string;
   readonly port: number;
-  private readonly settings: PoolSettings;
+  readonly settings: PoolSettings;
   private readonly idle: UpstreamConnection[] = [];
   private readonly waiting: (UpstreamUser | null)[] = [];
   private waitingHead = 0;
