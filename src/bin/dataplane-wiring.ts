@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { dataPlaneTimeoutsFromEnv } from '../config/dataplane-timeouts.js';
 import type { Settings } from '../config/settings.js';
 import { createDataPlane, type DataPlane, type TargetHealthReport } from '../dataplane/index.js';
 import { createHealthChecker, type HealthChecker } from '../dataplane/health-checker.js';
@@ -61,6 +62,7 @@ export async function startDataPlane(deps: {
     logger,
     health: healthChecker,
     authGate: createSigV4AuthGate({ region: deps.settings.region }),
+    timeouts: dataPlaneTimeoutsFromEnv(process.env),
     tls: dataPlaneTls(prepareCertificates(resolve(deps.settings.dataDir), deps.settings.region)),
     ...(deps.functions !== undefined ? { functions: deps.functions } : {}),
   });

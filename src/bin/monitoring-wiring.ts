@@ -26,24 +26,37 @@ export interface RunningMonitoring {
  * Connects observability/ to the rest (DESIGN.md: only bin/ crosses rooms): the snapshot builder
  * feeds access-log subscriptions, the usage sink writes the store, metrics answer on the API.
  */
-export function startMonitoring(deps: {
+export async function startMonitoring(deps: {
   dataDir: string;
   settings: MonitoringSettings;
   store: Store;
   snapshots: SnapshotBuilder;
   log: Logger;
-}): RunningMonitoring {
+}): Promise<RunningMonitoring> {
   const mLog = deps.log.child({ part: 'monitoring' });
   const logger: MonitoringLogger = {
     info: (message, fields) => mLog.info(fields ?? {}, message),
     warn: (message, fields) => mLog.warn(fields ?? {}, message),
     error: (message, fields) => mLog.error(fields ?? {}, message),
   };
+  // The OpenTelemetry SDK is loaded only when spans are exported (off by default).
+  const endpoint = deps.settings.otlpEndpoint;
+  const spans =
+    endpoint === undefined
+      ? undefined
+      : (await import('../observability/otlp-span-export.js')).createOtlpSpanExport({
+          endpoint,
+          serviceName: deps.settings.otlpServiceName,
+          scheduledDelayMs: deps.settings.otlpFlushMs,
+          logger,
+        });
+  if (endpoint !== undefined) mLog.info({ endpoint }, 'exporting proxy spans over OTLP/HTTP');
   const monitoring = createMonitoring({
     dataDir: deps.dataDir,
     settings: deps.settings,
     usageSink: { addUsage: (increments) => deps.store.addUsage(increments) },
     logger,
+    ...(spans ? { spans } : {}),
   });
   monitoring.start();
   const first = deps.snapshots.current();

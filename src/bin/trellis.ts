@@ -7,6 +7,7 @@ import {
 } from '../config/settings.js';
 import { AwsError } from '../errors/aws-errors.js';
 import { registerCliCommands } from '../cli/index.js';
+import { monitoringSettingsFromEnv } from '../config/monitoring-settings.js';
 import { up } from './up.js';
 
 /** The `trellis` command: `up` (this process runs Trellis) and the API client commands. */
@@ -25,6 +26,12 @@ for (const d of SETTING_DESCRIPTIONS) {
   const flag = `${d.flag} <value>`;
   upCommand.addOption(new Option(flag, `${d.help} (env ${d.env})`).default(undefined, d.default));
 }
+upCommand.addOption(
+  new Option(
+    '--otlp-endpoint <url>',
+    'export one OpenTelemetry span per proxied request over OTLP/HTTP (JSON) to this URL, e.g. http://127.0.0.1:4318/v1/traces (env TRELLIS_OTLP_ENDPOINT; default: off)',
+  ),
+);
 upCommand.action(async (opts: Record<string, string | boolean | undefined>) => {
   const input: SettingsInput = settingsFromEnv(process.env);
   for (const d of SETTING_DESCRIPTIONS) {
@@ -44,9 +51,20 @@ upCommand.action(async (opts: Record<string, string | boolean | undefined>) => {
     }
     throw err;
   }
+  let monitoringSettings;
+  try {
+    const otlp = opts.otlpEndpoint;
+    monitoringSettings = monitoringSettingsFromEnv(
+      typeof otlp === 'string' ? { ...process.env, TRELLIS_OTLP_ENDPOINT: otlp } : process.env,
+    );
+  } catch (err) {
+    console.error(`trellis up: ${(err as Error).message}`);
+    console.error('Fix the flag or environment variable named above (see trellis up --help).');
+    process.exit(2);
+  }
   let running;
   try {
-    running = await up(settings);
+    running = await up(settings, monitoringSettings);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') {

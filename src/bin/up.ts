@@ -108,7 +108,7 @@ export async function up(
     stops.push(() => snapshots.stop());
 
     // Monitoring stops after the data plane (stops run in reverse), so its last records are kept.
-    const monitoring = startMonitoring({
+    const monitoring = await startMonitoring({
       dataDir,
       settings: monitoringSettings,
       store,
@@ -145,6 +145,7 @@ export async function up(
       });
       stops.push(() => dataPlane!.stop());
       dataPlane.dataPlane.onRequestComplete = monitoring.hook;
+      dataPlane.dataPlane.traceSpans = monitoring.monitoring.traceSpans;
       if (monitoring.monitoring.metrics)
         monitoring.monitoring.metrics.connections = dataPlane.dataPlane.counters;
     }

@@ -53,6 +53,15 @@ export interface MonitoringSettings {
   /** How often usage counters are added to the store. */
   readonly usageFlushMs: number;
   readonly prices: PriceList;
+  /**
+   * OTLP/HTTP traces URL proxy spans are exported to (`TRELLIS_OTLP_ENDPOINT`, `trellis up
+   * --otlp-endpoint`); undefined: no spans (the default). A URL without a path gets `/v1/traces`.
+   */
+  readonly otlpEndpoint: string | undefined;
+  /** `service.name` of the exported spans (`TRELLIS_OTLP_SERVICE_NAME`, default `trellis`). */
+  readonly otlpServiceName: string;
+  /** How often span batches are sent (`TRELLIS_OTLP_FLUSH_MS`, default 5 000, the SDK's). */
+  readonly otlpFlushMs: number;
 }
 
 /** Defaults of every monitoring setting. */
@@ -70,7 +79,18 @@ export const DEFAULT_MONITORING_SETTINGS: MonitoringSettings = Object.freeze({
   firehoseEndpoints: Object.freeze({}),
   usageFlushMs: 5_000,
   prices: DEFAULT_PRICES,
+  otlpEndpoint: undefined,
+  otlpServiceName: 'trellis',
+  otlpFlushMs: 5_000,
 });
+
+/** An OTLP/HTTP traces URL from a setting: http(s) only; a bare origin gets `/v1/traces`. */
+export function otlpTracesUrl(value: string): string {
+  const url = new URL(value); // throws on a non-URL
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http(s)');
+  if (url.pathname === '/' || url.pathname === '') url.pathname = '/v1/traces';
+  return url.toString();
+}
 
 /** The environment key of a delivery stream's endpoint: name upper-cased, non-alphanumerics → `_`. */
 export function firehoseEndpointEnvKey(streamName: string): string {
@@ -123,6 +143,15 @@ export function monitoringSettingsFromEnv(
       }
     }
   }
+  let otlpEndpoint: string | undefined;
+  const rawOtlp = env.TRELLIS_OTLP_ENDPOINT;
+  if (rawOtlp !== undefined && rawOtlp !== '') {
+    try {
+      otlpEndpoint = otlpTracesUrl(rawOtlp);
+    } catch {
+      problems.push(`TRELLIS_OTLP_ENDPOINT must be an http(s) URL, got "${rawOtlp}"`);
+    }
+  }
   const settings: MonitoringSettings = {
     metrics: flag(env, 'TRELLIS_METRICS', d.metrics),
     accessLogs: flag(env, 'TRELLIS_ACCESS_LOGS', d.accessLogs),
@@ -136,6 +165,9 @@ export function monitoringSettingsFromEnv(
     firehoseRetries: positive(env, 'TRELLIS_FIREHOSE_RETRIES', d.firehoseRetries, problems, true),
     firehoseEndpoints: Object.freeze(firehoseEndpoints),
     usageFlushMs: positive(env, 'TRELLIS_USAGE_FLUSH_MS', d.usageFlushMs, problems),
+    otlpEndpoint,
+    otlpServiceName: env.TRELLIS_OTLP_SERVICE_NAME || d.otlpServiceName,
+    otlpFlushMs: positive(env, 'TRELLIS_OTLP_FLUSH_MS', d.otlpFlushMs, problems),
     prices: Object.freeze({
       perServiceHour: positive(
         env,

@@ -43,7 +43,7 @@ import { tunnelUpgrade, type UpgradeHost } from './upgrade-tunnel.js';
 import { FastPath } from './fast-path/fast-path.js';
 import type { CompiledTarget } from './target-picker.js';
 import type { CompiledVpc } from './compile-snapshot.js';
-import { newTraceparent } from '../observability/trace-context.js';
+import { newTraceparent, startProxySpan } from '../observability/trace-context.js';
 
 /** Timeouts of the data plane, all in milliseconds. */
 export interface DataPlaneTimeouts {
@@ -104,6 +104,11 @@ export interface DataPlane {
   onRequestComplete: RequestCompleteHook | undefined;
   /** Connection and request figures of spec §4.2, read by `/metrics` at scrape time. */
   readonly counters: DataPlaneCounters;
+  /**
+   * Give each logged request a proxy span (OTLP export on, issue 7 §5): the target gets the
+   * span's id as its `traceparent` parent, the record the span's ids. Off: traceparent passes.
+   */
+  traceSpans: boolean;
   /** Resolves once the snapshot with at least this revision is serving (tests, bin/ readiness). */
   whenRevision(revision: number): Promise<void>;
 }
@@ -120,6 +125,7 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
 class DataPlaneImpl implements DataPlane {
   onRequestComplete: RequestCompleteHook | undefined;
   readonly counters = new DataPlaneCounters();
+  traceSpans = false;
   private current: CompiledSnapshot | undefined;
   /** The auth gate's state for `current` (AuthGate.prepare), swapped with it. */
   private currentAuth: unknown;
@@ -507,8 +513,17 @@ class DataPlaneImpl implements DataPlane {
       res.requestId,
     );
     if (identityHeaders !== undefined) out.push(...identityHeaders); // spec §3.1
-    // W3C trace context: a client's traceparent passes unchanged; one is created if absent.
-    if (headers.traceparent === undefined) out.push('traceparent', newTraceparent());
+    // W3C trace context: a client's traceparent passes unchanged; one is created if absent. With
+    // OTLP export on, the proxy's span goes in between: its id is the target's parent.
+    if (record !== null && this.traceSpans) {
+      for (let i = out.length - 2; i >= 0; i -= 2)
+        if (out[i]!.toLowerCase() === 'traceparent') out.splice(i, 2);
+      const given = headers.traceparent;
+      out.push(
+        'traceparent',
+        startProxySpan(typeof given === 'string' ? given : undefined, record),
+      );
+    } else if (headers.traceparent === undefined) out.push('traceparent', newTraceparent());
 
     const exchange = new Exchange(req, res);
     res.exchange = exchange;

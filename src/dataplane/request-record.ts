@@ -47,6 +47,11 @@ export class RequestRecord {
   resolvedUser: string | null = null;
   /** Caller fields (spec §4.1 `callerPrincipal*`) and the denying policy/statement, from the gate. */
   auth: AuthDetail | undefined = undefined;
+  /** The proxy's span (observability/trace-context.ts `startProxySpan`); '' when spans are off. */
+  traceId = '';
+  spanId = '';
+  parentSpanId = '';
+  traceFlags = 0;
 
   constructor(
     startTime: number,

@@ -8,7 +8,9 @@ import type { Snapshot } from '../model/snapshot-types.js';
 import { createAccessLogDelivery, type AccessLogDelivery } from './access-log-delivery.js';
 import type { RequestRecordFields } from './access-log-record.js';
 import { silentMonitoringLogger, type MonitoringLogger } from './log-destination.js';
+import type { ProxySpanIds } from './trace-context.js';
 import { createMetrics, type TrellisMetrics } from './metrics.js';
+import type { OtlpSpanExport } from './otlp-span-export.js';
 import { createUsageMeter, type UsageMeter, type UsageSink } from './usage-meter.js';
 
 /** Options of {@link createMonitoring}. */
@@ -17,6 +19,11 @@ export interface MonitoringOptions {
   settings: MonitoringSettings;
   /** Where usage goes; without it usage is not metered. */
   usageSink?: UsageSink;
+  /**
+   * The OTLP span export (otlp-span-export.ts), when `settings.otlpEndpoint` is set; `bin/` loads
+   * that module only then, so the OpenTelemetry SDK costs nothing when export is off.
+   */
+  spans?: OtlpSpanExport;
   logger?: MonitoringLogger;
 }
 
@@ -27,6 +34,8 @@ export interface Monitoring {
   readonly metrics: TrellisMetrics | undefined;
   readonly delivery: AccessLogDelivery | undefined;
   readonly usage: UsageMeter | undefined;
+  /** Whether records should carry proxy spans (OTLP export on): `bin/` sets `traceSpans`. */
+  readonly traceSpans: boolean;
   /** Feed every snapshot here (subscriptions). */
   update(snapshot: Snapshot): void;
   /** Writes buffered logs and usage now (tests). */
@@ -56,6 +65,9 @@ export function createMonitoring(options: MonitoringOptions): Monitoring {
   if (delivery) parts.push((r) => delivery.deliver(r));
   if (metrics) parts.push((r) => metrics.observe(r));
   if (usage) parts.push((r) => usage.observe(r));
+  const spans = options.spans;
+  // The data plane gives a record span ids only when told to (DataPlane.traceSpans).
+  if (spans) parts.push((r) => spans.observe(r as RequestRecordFields & ProxySpanIds));
   let hook: ((r: RequestRecordFields) => void) | undefined;
   if (parts.length === 1) hook = parts[0];
   else if (parts.length > 1)
@@ -73,10 +85,12 @@ export function createMonitoring(options: MonitoringOptions): Monitoring {
     metrics,
     delivery,
     usage,
+    traceSpans: spans !== undefined,
     update: (snapshot) => delivery?.update(snapshot),
     async flush() {
       await delivery?.flush();
       await usage?.flush();
+      await spans?.flush();
     },
     start() {
       delivery?.start();
@@ -85,6 +99,7 @@ export function createMonitoring(options: MonitoringOptions): Monitoring {
     async stop() {
       await delivery?.stop();
       await usage?.stop();
+      await spans?.shutdown();
     },
   };
 }

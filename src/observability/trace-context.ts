@@ -35,3 +35,37 @@ export function isValidTraceparent(value: string): boolean {
     value.slice(36, 52) !== '0'.repeat(16)
   );
 }
+
+/** The W3C ids of the proxy's span for one request (set on its access-log record). */
+export interface ProxySpanIds {
+  /** 32 hex; '' when the request has no proxy span (OTLP export off). */
+  traceId: string;
+  /** 16 hex: the proxy's span, sent to the target as its parent. */
+  spanId: string;
+  /** 16 hex: the client's span, '' when the client sent no (valid) traceparent. */
+  parentSpanId: string;
+  /** The trace flags byte (bit 0: sampled). */
+  traceFlags: number;
+}
+
+/**
+ * Starts the proxy's span of a request (OTLP export on): the trace and sampling of the client's
+ * `traceparent` when it sent a valid one (its span becomes the parent), else a new sampled trace;
+ * a new span id. Returns the `traceparent` to send to the target: same trace, the proxy's span as
+ * parent (W3C Trace Context §3.2: a participant replaces parent-id with its own span).
+ */
+export function startProxySpan(given: string | undefined, ids: ProxySpanIds): string {
+  const fresh = newTraceparent(); // 00-<trace>-<span>-01: a fresh span id (and trace, if needed)
+  const spanId = fresh.slice(36, 52);
+  if (given !== undefined && isValidTraceparent(given)) {
+    ids.traceId = given.slice(3, 35);
+    ids.parentSpanId = given.slice(36, 52);
+    ids.traceFlags = parseInt(given.slice(53, 55), 16) || 0;
+  } else {
+    ids.traceId = fresh.slice(3, 35);
+    ids.parentSpanId = '';
+    ids.traceFlags = 1;
+  }
+  ids.spanId = spanId;
+  return `00-${ids.traceId}-${spanId}-${ids.traceFlags.toString(16).padStart(2, '0')}`;
+}

@@ -6,7 +6,7 @@ import { classifyUpstreamError } from '../forwarder.js';
 import { truncateRequestId } from '../header-rules.js';
 import type { ListenerState } from '../listener-set.js';
 import { RequestRecord } from '../request-record.js';
-import { newTraceparent } from '../../observability/trace-context.js';
+import { newTraceparent, startProxySpan } from '../../observability/trace-context.js';
 import { normalizeRequestTarget } from '../request-path.js';
 import { RouteDecision } from '../route-decision.js';
 import { ChunkedScanner } from './chunked-scanner.js';
@@ -338,7 +338,12 @@ export class ClientConnection implements UpstreamUser {
     dynamic += this.requestId;
     dynamic += '\r\n';
     // W3C trace context, as on the node:http path: a client's traceparent passes, else one is made.
-    if (!head.hasTraceparent) dynamic += `traceparent: ${newTraceparent()}\r\n`;
+    // With OTLP export on, the proxy's span goes in between: its id is the target's parent.
+    if (record !== null && fast.host.traceSpans) {
+      const at = head.traceparentAt;
+      if (at >= 0) head.drop[at] = 1;
+      dynamic += `traceparent: ${startProxySpan(at >= 0 ? head.value(at) : undefined, record)}\r\n`;
+    } else if (!head.hasTraceparent) dynamic += `traceparent: ${newTraceparent()}\r\n`;
     const identity = d.identityHeaders;
     if (identity !== undefined)
       for (let i = 0; i + 1 < identity.length; i += 2)

@@ -37,6 +37,8 @@ export interface FastPathHost {
   originOf(target: CompiledTarget): string | undefined;
   /** Connection and request figures of spec §4.2 (connection-counters.ts). */
   readonly counters: DataPlaneCounters;
+  /** Whether requests with a record get a proxy span (OTLP export on). */
+  readonly traceSpans: boolean;
 }
 
 /** Options of `FastPath`. */

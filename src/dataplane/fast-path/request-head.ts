@@ -101,6 +101,8 @@ export class RequestHead {
   userAgent: string | undefined = undefined;
   /** Whether the client sent a W3C `traceparent` (passed on as is; one is created otherwise). */
   hasTraceparent = false;
+  /** Index of the (first) `traceparent` line, -1 when absent (replaced when spans are exported). */
+  traceparentAt = -1;
   /** Lower-cased names listed in `Connection` besides close/keep-alive (RFC 9110 §7.6.1). */
   connectionListed: string[] | undefined = undefined;
 
@@ -174,6 +176,7 @@ export function parseRequestHead(buf: Buffer, end: number, head: RequestHead): H
   head.requestId = undefined;
   head.userAgent = undefined;
   head.hasTraceparent = false;
+  head.traceparentAt = -1;
   head.connectionListed = undefined;
 
   // Request line: method SP request-target SP HTTP-version CRLF.
@@ -289,6 +292,7 @@ export function parseRequestHead(buf: Buffer, end: number, head: RequestHead): H
         break;
       case 'traceparent':
         head.hasTraceparent = true;
+        if (head.traceparentAt < 0) head.traceparentAt = count - 1;
         break;
       default:
         break;
