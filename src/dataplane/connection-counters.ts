@@ -1,6 +1,7 @@
 import type { Server, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Pool } from 'undici';
+import { RequestRecord } from './request-record.js';
 
 /** Counts of one side (clients → listeners, or the data plane → targets) at one moment. */
 export interface SideCounts {
@@ -85,13 +86,12 @@ const TLS_ERROR = /^(ERR_TLS|ERR_SSL|ECONNRESET$)/;
 /**
  * The connection-level figures of spec §4.2 (TotalConnectionCount, ActiveConnectionCount,
  * HTTP1/HTTP2_ConnectionCount, ConnectionErrorCount, ConnectionTimeoutCount, TLS handshakes and
- * errors, connection bytes) and the requests started, for both sides of the data plane. Counted
- * per connection (never per request, except `requestsStarted`, one increment), as plain numbers;
+ * errors, connection bytes) for both sides of the data plane, and the access-log records started
+ * (RequestRecord.started). Counted per connection, never per request, as plain numbers;
  * `/metrics` reads them at scrape time. Process-wide: Lattice dimensions them by target group,
  * but a pooled connection to a target serves every target group that target belongs to.
  */
 export class DataPlaneCounters {
-  requestsStarted = 0;
   private readonly client = new Side();
   private readonly target = new Side();
 
@@ -171,7 +171,7 @@ export class DataPlaneCounters {
 
   read(): DataPlaneCounts {
     return {
-      requestsStarted: this.requestsStarted,
+      requestsStarted: RequestRecord.started,
       client: this.client.counts(),
       target: this.target.counts(),
     };

@@ -430,7 +430,6 @@ class DataPlaneImpl implements DataPlane {
         headers['user-agent'] ?? '',
       );
       record.requestId = res.requestId;
-      this.counters.requestsStarted++; // spec §4.2 ActiveRequestCount
       startByteCount(record, socket);
       res.record = record;
       res.hook = hook;
@@ -565,7 +564,6 @@ class DataPlaneImpl implements DataPlane {
         '-',
       );
       record.failureReason = 'ClientProtocolError';
-      this.counters.requestsStarted++;
       const vpc = this.current?.vpcsByAddress.get(l.address);
       if (vpc !== undefined) {
         record.sourceVpcId = vpc.vpcId;

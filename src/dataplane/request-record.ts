@@ -7,6 +7,11 @@ import type { AuthDetail } from './auth-gate.js';
  * stable); handed to `onRequestComplete` only when that hook is set.
  */
 export class RequestRecord {
+  /**
+   * Records made in this process (every path: node:http, fast path, HTTP/2, passthrough);
+   * spec §4.2 ActiveRequestCount is this minus the records the monitoring hook has seen.
+   */
+  static started = 0;
   /** `Date.now()` when the request head was parsed. */
   startTime: number;
   requestId = '';
@@ -62,6 +67,7 @@ export class RequestRecord {
     hostHeader: string,
     userAgent: string,
   ) {
+    RequestRecord.started++;
     this.startTime = startTime;
     this.sourceIpPort = sourceIpPort;
     this.requestMethod = requestMethod;

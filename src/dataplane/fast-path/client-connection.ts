@@ -282,7 +282,6 @@ export class ClientConnection implements UpstreamUser {
         head.userAgent ?? '',
       );
       record.requestId = this.requestId;
-      fast.host.counters.requestsStarted++; // spec §4.2 ActiveRequestCount
       // Bytes of this request already read: the buffered head (and any body bytes behind it;
       // with pipelining, bytes of the next request read ahead are counted here too).
       this.readMark = socket.bytesRead - buf.length;
@@ -538,7 +537,6 @@ export class ClientConnection implements UpstreamUser {
     );
     record.failureReason = 'ClientProtocolError';
     record.responseCode = status;
-    this.fast.host.counters.requestsStarted++;
     const vpc = this.fast.vpcOf(this.listener);
     if (vpc !== undefined) {
       record.sourceVpcId = vpc.vpcId;
