@@ -462,14 +462,45 @@ class Http2Exchange {
       else
         headers[name] = Array.isArray(prev) ? [...prev, out[i + 1]!] : [String(prev), out[i + 1]!];
     }
+    this.startUpstream(origin, headers, endStream, timeoutMs, true);
+  }
+
+  /**
+   * One attempt at the target. A body-less request the target refused unprocessed (REFUSED_STREAM,
+   * or a GOAWAY that raced it — a target recycling its connection) is sent once more on another
+   * session: RFC 9113 §8.7 says such a request was not processed and can be retried.
+   */
+  private startUpstream(
+    origin: Http2Origin,
+    headers: OutgoingHttpHeaders,
+    endStream: boolean,
+    timeoutMs: number,
+    mayRetry: boolean,
+  ): void {
     let up: ClientHttp2Stream;
     try {
       up = origin.request(headers, endStream);
     } catch (err) {
+      if (mayRetry && endStream) return this.startUpstream(origin, headers, true, timeoutMs, false);
       return this.upstreamFailed(err);
     }
     this.upstream = up;
-    up.on('error', (err) => this.upstreamFailed(err));
+    let answered = false;
+    let failure: unknown;
+    // The outcome is decided at 'close' (after 'error'), when a retry is still possible.
+    up.on('error', (err) => (failure = err));
+    up.on('close', () => {
+      if (this.done || this.upstream !== up) return;
+      const refused =
+        up.rstCode === constants.NGHTTP2_REFUSED_STREAM ||
+        (failure as { code?: string } | undefined)?.code === 'ERR_HTTP2_GOAWAY_SESSION';
+      if (mayRetry && endStream && !answered && refused && !this.stream.destroyed) {
+        this.upstream = null;
+        this.startUpstream(origin, headers, true, timeoutMs, false);
+        return;
+      }
+      this.upstreamFailed(failure ?? { code: 'ECONNRESET' });
+    });
     up.setTimeout(timeoutMs, () => {
       this.upstreamFailed({ code: 'UND_ERR_HEADERS_TIMEOUT' });
       up.close(CANCEL);
@@ -487,9 +518,10 @@ class Http2Exchange {
         if (!up.destroyed) up.end();
       });
     }
-    up.on('response', (h: IncomingHttpHeaders & IncomingHttpStatusHeader, flags: number) =>
-      this.upstreamResponse(h, flags),
-    );
+    up.on('response', (h: IncomingHttpHeaders & IncomingHttpStatusHeader, flags: number) => {
+      answered = true;
+      this.upstreamResponse(h, flags);
+    });
     up.on('data', (chunk: Buffer) => {
       if (client.destroyed || this.done) return;
       this.bytesOut += chunk.length;
@@ -510,9 +542,6 @@ class Http2Exchange {
       if (this.done) return;
       this.done = true;
       if (!client.destroyed && !client.writableEnded) client.end();
-    });
-    up.on('close', () => {
-      if (!this.done) this.upstreamFailed({ code: 'ECONNRESET' });
     });
   }
 

@@ -1,3 +1,5 @@
+import { connect as netConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import {
   connect,
   constants,
@@ -23,12 +25,14 @@ export class Http2ConnectTimeoutError extends Error {
 class PooledSession {
   active = 0;
   connected = false;
+  /** The target sent GOAWAY: streams in flight finish, new ones go to another session. */
+  goingAway = false;
   constructor(readonly session: ClientHttp2Session) {}
 
   /** Open, not going away, and below the target's SETTINGS_MAX_CONCURRENT_STREAMS. */
   usable(): boolean {
     const s = this.session;
-    if (s.closed || s.destroyed) return false;
+    if (s.closed || s.destroyed || this.goingAway) return false;
     const limit = this.connected ? (s.remoteSettings.maxConcurrentStreams ?? 100) : 100;
     return this.active < limit;
   }
@@ -69,7 +73,7 @@ export class Http2Origin {
     let best: PooledSession | undefined;
     const live: PooledSession[] = [];
     for (const p of this.sessions) {
-      if (p.session.closed || p.session.destroyed) continue;
+      if (p.session.closed || p.session.destroyed || p.goingAway) continue;
       live.push(p);
       if (p.usable() && (best === undefined || p.active < best.active)) best = p;
     }
@@ -82,12 +86,29 @@ export class Http2Origin {
 
   private open(): PooledSession {
     const tls = this.origin.startsWith('https:');
+    const url = new URL(this.origin);
+    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    const port = Number(url.port);
+    const localAddress = this.localAddress;
     const session = connect(this.origin, {
-      // spec §7.3: target certificates are never validated.
-      ...(tls ? { rejectUnauthorized: false, ALPNProtocols: ['h2'] } : {}),
-      ...(this.localAddress !== undefined ? { localAddress: this.localAddress } : {}),
       settings: { enablePush: false },
       maxSessionMemory: 32,
+      // Nagle off: a stream's HEADERS and DATA are separate small writes, and with Nagle on the
+      // second one waits for the target's delayed ACK (tens of ms per request).
+      createConnection: () => {
+        const socket = tls
+          ? // spec §7.3: target certificates are never validated.
+            tlsConnect({
+              host,
+              port,
+              rejectUnauthorized: false,
+              ALPNProtocols: ['h2'],
+              ...(localAddress !== undefined ? { localAddress } : {}),
+            })
+          : netConnect({ host, port, ...(localAddress !== undefined ? { localAddress } : {}) });
+        socket.setNoDelay(true);
+        return socket;
+      },
     });
     const pooled = new PooledSession(session);
     this.sessions.push(pooled);
@@ -103,7 +124,9 @@ export class Http2Origin {
     session.once('close', () => clearTimeout(timer));
     // Session errors reach every open stream as stream errors; the session itself just goes.
     session.on('error', NO_OP);
-    session.on('goaway', NO_OP);
+    session.on('goaway', () => {
+      pooled.goingAway = true;
+    });
     session.setTimeout(this.options.idleTimeoutMs, () => {
       if (pooled.active === 0) session.close();
     });
