@@ -121,6 +121,53 @@ async function createGroup(vpcId: string, rules: unknown[]): Promise<string> {
   return res.body!.groupId as string;
 }
 
+describe('CreateVpc with networkNamespace (any user: only the data plane needs root)', () => {
+  let api: TrellisProcess;
+  before(async () => {
+    api = await startTrellis({ env: { TRELLIS_STORE_SYNCHRONOUS: 'NORMAL' } });
+  });
+  after(async () => {
+    await api.stop();
+  });
+
+  test('bad input names the field; a namespace belongs to one VPC', async () => {
+    const table: [string, Record<string, unknown>, string][] = [
+      ['bad name', { networkNamespace: { name: '../etc' } }, 'networkNamespace.name'],
+      ['not an object', { networkNamespace: 'x' }, 'networkNamespace'],
+      ['attach without a name', { networkNamespace: { create: false } }, 'networkNamespace.name'],
+      ['unknown member', { networkNamespace: { name: 'x', cidr: 1 } }, 'networkNamespace.cidr'],
+      [
+        'both ways in',
+        { networkNamespace: { name: 'x' }, ingressAddresses: ['127.0.0.9'] },
+        'ingressAddresses',
+      ],
+    ];
+    for (const [why, body, field] of table) {
+      const res = await inventoryCall(api, 'POST', '/_trellis/vpcs', body);
+      assert.equal(res.status, 400, why);
+      const names = (res.body!.fieldList as { name: string }[]).map((f) => f.name);
+      assert.ok(names.includes(field), `${why}: ${JSON.stringify(names)}`);
+    }
+    const name = `tv${randomBytes(3).toString('hex')}-v`;
+    const made = await inventoryCall(api, 'POST', '/_trellis/vpcs', {
+      networkNamespace: { name },
+    });
+    assert.equal(made.status, 201);
+    assert.deepEqual(made.body!.networkNamespace, { name, create: true });
+    assert.deepEqual(made.body!.ingressAddresses, []);
+    const again = await inventoryCall(api, 'POST', '/_trellis/vpcs', {
+      networkNamespace: { name, create: false },
+    });
+    assert.equal(again.status, 409);
+    const generated = await inventoryCall(api, 'POST', '/_trellis/vpcs', { networkNamespace: {} });
+    assert.match(
+      (generated.body!.networkNamespace as { name: string }).name,
+      /^trellis-[0-9a-f]{10}$/,
+    );
+    // As root this Trellis creates both namespaces; stopping it in `after` removes them.
+  });
+});
+
 describe('VPCs as network namespaces', { skip }, () => {
   before(async () => {
     // The user's own namespace, attached by name, with an address of its own for its clients.
