@@ -178,15 +178,15 @@ before(async () => {
   denied = locked.dnsEntry!.domainName!;
   // Converged once each listener answers a plain request the expected way.
   await waitFor(async () => (await plainGet(httpPort, svc.dnsName)) === 200, {
-    timeoutMs: 15_000,
+    timeoutMs: 30_000,
     message: 'HTTP listener serves the service',
   });
   await waitFor(async () => (await plainGet(deniedPort, denied)) === 403, {
-    timeoutMs: 15_000,
+    timeoutMs: 30_000,
     message: 'the AWS_IAM service denies',
   });
   await waitFor(async () => (await plainGet(httpsPort, svc.dnsName, localCa)) === 200, {
-    timeoutMs: 15_000,
+    timeoutMs: 30_000,
     message: 'HTTPS listener serves the service',
   });
 });
@@ -263,6 +263,7 @@ describe('WebSockets pass through (a difference from Lattice, README)', () => {
 function streamEcho(
   port: number,
   ca?: string,
+  extraHeaders: Record<string, string> = {},
 ): Promise<{ firstBeforeEnd: boolean; echoed: number; sent: number }> {
   return new Promise((resolve, reject) => {
     const first = Buffer.alloc(64 * 1024, 1);
@@ -294,7 +295,7 @@ function streamEcho(
       port,
       method: 'POST',
       path: '/stream-echo',
-      headers: { host: svc.dnsName, 'transfer-encoding': 'chunked' },
+      headers: { host: svc.dnsName, 'transfer-encoding': 'chunked', ...extraHeaders },
       agent: false as const,
       timeout: 60_000,
     };
@@ -360,6 +361,12 @@ describe('bodies stream through the proxy', () => {
 
   test('HTTPS listener: response bytes arrive before the request body ends', async () => {
     const r = await streamEcho(httpsPort, localCa);
+    assert.equal(r.firstBeforeEnd, true);
+    assert.equal(r.echoed, r.sent);
+  });
+
+  test('node:http path (Expect: 100-continue is handed to it): response before the body ends', async () => {
+    const r = await streamEcho(httpPort, undefined, { expect: '100-continue' });
     assert.equal(r.firstBeforeEnd, true);
     assert.equal(r.echoed, r.sent);
   });

@@ -21,6 +21,7 @@ import {
   CreateServiceCommand,
   CreateServiceNetworkServiceAssociationCommand,
   CreateTargetGroupCommand,
+  PutAuthPolicyCommand,
   RegisterTargetsCommand,
   type VPCLatticeClient,
 } from '@aws-sdk/client-vpc-lattice';
@@ -45,6 +46,9 @@ const tag = Math.random().toString(36).slice(2, 8);
 const domainA = `a-${tag}.passthrough.example.com`;
 const domainB = `b-${tag}.passthrough.example.com`;
 const domainHttps = `terminated-${tag}.example.com`;
+/** AWS_IAM services: one whose policy allows Connect, one whose policy allows only Invoke. */
+const domainConnect = `connect-${tag}.passthrough.example.com`;
+const domainInvokeOnly = `invoke-${tag}.passthrough.example.com`;
 const LOG_GROUP = `passthrough-${tag}`;
 /** The targets' own PKI: the proxy never holds these keys. */
 const targetCa = customerCa();
@@ -86,10 +90,28 @@ async function tlsTarget(name: string): Promise<number> {
 }
 
 /** A service with `domain` and a TLS_PASSTHROUGH listener on `port` to a TCP group of `targetPort`. */
-async function passthroughService(domain: string, targetPort: number): Promise<{ id: string }> {
+async function passthroughService(
+  domain: string,
+  targetPort: number,
+  allowAction?: string,
+): Promise<{ id: string }> {
   const svc = await lattice.send(
-    new CreateServiceCommand({ name: uniqueName('pass'), customDomainName: domain }),
+    new CreateServiceCommand({
+      name: uniqueName('pass'),
+      customDomainName: domain,
+      ...(allowAction !== undefined ? { authType: 'AWS_IAM' } : {}),
+    }),
   );
+  if (allowAction !== undefined)
+    await lattice.send(
+      new PutAuthPolicyCommand({
+        resourceIdentifier: svc.id,
+        policy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: '*', Action: allowAction, Resource: '*' }],
+        }),
+      }),
+    );
   await lattice.send(
     new CreateServiceNetworkServiceAssociationCommand({
       serviceNetworkIdentifier: net.id,
@@ -157,6 +179,21 @@ function rawExchange(bytes: Buffer): Promise<{ received: number; ended: string }
   });
 }
 
+/** Records of the log group so far. */
+function logRecords(): Record<string, unknown>[] {
+  const dir = join(proc.dataDir, 'logs', 'cloudwatch', encodeURIComponent(LOG_GROUP));
+  let files: string[] = [];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.jsonl'));
+  } catch {
+    return [];
+  }
+  return files
+    .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n'))
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
 function handshake(servername: string, ca: string): Promise<string> {
   return new Promise((resolve) => {
     const s = tlsConnect({ host: ingress, port, servername, ca });
@@ -184,8 +221,22 @@ before(async () => {
   net = await createNetwork(lattice, vpcId);
   upstream = await startUpstream('terminated');
   const [portA, portB] = [await tlsTarget(domainA), await tlsTarget(domainB)];
+  const portConnect = await tlsTarget(domainConnect);
+  const portInvoke = await tlsTarget(domainInvokeOnly);
+  const invokeOnly = await passthroughService(
+    domainInvokeOnly,
+    portInvoke,
+    'vpc-lattice-svcs:Invoke',
+  );
+  await passthroughService(domainConnect, portConnect, 'vpc-lattice-svcs:Connect');
   const a = await passthroughService(domainA, portA);
   await passthroughService(domainB, portB);
+  await lattice.send(
+    new CreateAccessLogSubscriptionCommand({
+      resourceIdentifier: invokeOnly.id,
+      destinationArn: `arn:aws:logs:${proc.region}:${proc.accountId}:log-group:${LOG_GROUP}`,
+    }),
+  );
   await lattice.send(
     new CreateAccessLogSubscriptionCommand({
       resourceIdentifier: a.id,
@@ -217,13 +268,13 @@ before(async () => {
       defaultAction: forwardTo(tg.id),
     }),
   );
-  for (const d of [domainA, domainB])
+  for (const d of [domainA, domainB, domainConnect])
     await waitFor(async () => (await handshake(d, targetCa.rootPem)) === 'ok', {
-      timeoutMs: 15_000,
+      timeoutMs: 30_000,
       message: `passthrough serves ${d}`,
     });
   await waitFor(async () => (await handshake(domainHttps, corp.rootPem)) === 'ok', {
-    timeoutMs: 15_000,
+    timeoutMs: 30_000,
     message: 'HTTPS listener on the shared port',
   });
 });
@@ -273,6 +324,28 @@ describe('TLS_PASSTHROUGH listeners (spec §7.1)', () => {
     assert.equal(r.bodyBytes, body.length);
   });
 
+  test('AWS_IAM: anonymous Connect is what auth policies see (spec §2.3)', async () => {
+    // Allowed: a policy allowing vpc-lattice-svcs:Connect to anyone.
+    assert.equal((await viaPassthrough(domainConnect)).target, domainConnect);
+    // Denied: a policy allowing only Invoke; the connection is closed before any target byte.
+    const outcome = await handshake(domainInvokeOnly, targetCa.rootPem);
+    assert.notEqual(outcome, 'ok');
+    assert.notEqual(outcome, 'timeout');
+    // The log subscription converges on its own: retry until a denied attempt is logged.
+    const record = await waitFor(
+      async () => {
+        const found = logRecords().find((r) => r.serverNameIndication === domainInvokeOnly);
+        if (found === undefined) await handshake(domainInvokeOnly, targetCa.rootPem);
+        return found;
+      },
+      { timeoutMs: 20_000, message: 'the denied connection is logged' },
+    );
+    assert.equal(record?.failureReason, 'ClientAccessDenied');
+    assert.equal(record?.authDeniedReason, 'Service');
+    assert.equal(record?.resolvedUser, 'Anonymous');
+    assert.equal(record?.targetIpPort, '-');
+  });
+
   test('an HTTPS listener sharing the port still terminates its own name', async () => {
     const r = await httpsGet(ingress, port, { servername: domainHttps, ca: corp.rootPem });
     assert.equal(r.status, 200);
@@ -289,28 +362,20 @@ describe('TLS_PASSTHROUGH listeners (spec §7.1)', () => {
   });
 
   test('bytes that are not a ClientHello are closed without an answer', async () => {
-    const r = await rawExchange(Buffer.from('GET / HTTP/1.1\r\nhost: x\r\n\r\n'));
-    assert.deepEqual(r, { received: 0, ended: 'closed' });
     const bad = Buffer.from([0x16, 0x03, 0x01, 0x00, 0x05, 0x02, 0x00, 0x00, 0x01, 0x00]);
-    assert.deepEqual(await rawExchange(bad), { received: 0, ended: 'closed' });
+    for (const bytes of [Buffer.from('GET / HTTP/1.1\r\nhost: x\r\n\r\n'), bad]) {
+      const r = await rawExchange(bytes);
+      assert.equal(r.received, 0, 'no answer');
+      assert.ok(r.ended === 'closed' || r.ended === 'ECONNRESET', r.ended);
+    }
   });
 
   test('each connection is access-logged with its SNI; HTTP fields are "-"', async () => {
-    await viaPassthrough(domainA, '/logged');
-    const dir = join(proc.dataDir, 'logs', 'cloudwatch', encodeURIComponent(LOG_GROUP));
     const record = await waitFor(
-      () => {
-        let files: string[] = [];
-        try {
-          files = readdirSync(dir).filter((f) => f.endsWith('.jsonl'));
-        } catch {
-          return undefined;
-        }
-        return files
-          .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n'))
-          .filter(Boolean)
-          .map((l) => JSON.parse(l) as Record<string, unknown>)
-          .find((r) => r.serverNameIndication === domainA);
+      async () => {
+        const found = logRecords().find((r) => r.serverNameIndication === domainA);
+        if (found === undefined) await viaPassthrough(domainA, '/logged');
+        return found;
       },
       { timeoutMs: 15_000, message: 'a passthrough record in the log group' },
     );
