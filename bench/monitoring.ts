@@ -225,16 +225,35 @@ async function hookMicrobench(dataDir: string): Promise<void> {
   r.targetIpPort = '127.0.0.1:8080';
   r.responseCode = 200;
   r.duration = 3;
-  for (const mode of ['metrics', 'logs', 'all'] as const) {
+  r.traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+  r.spanId = '00f067aa0ba902b7';
+  r.traceFlags = 1;
+  // `spans`: metrics + OTLP/HTTP span export to a local endpoint that accepts every batch.
+  const collector = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  });
+  await new Promise<void>((ok) => collector.listen(0, '127.0.0.1', () => ok()));
+  const { createOtlpSpanExport } = await import('../src/observability/otlp-span-export.js');
+  for (const mode of ['metrics', 'logs', 'all', 'spans'] as const) {
+    const spans =
+      mode === 'spans'
+        ? createOtlpSpanExport({
+            endpoint: `http://127.0.0.1:${(collector.address() as { port: number }).port}/v1/traces`,
+            serviceName: 'bench',
+            logger: { info() {}, warn() {}, error() {} },
+          })
+        : undefined;
     const m = createMonitoring({
       dataDir,
       settings: {
         ...DEFAULT_MONITORING_SETTINGS,
         metrics: mode !== 'logs',
-        accessLogs: mode !== 'metrics',
+        accessLogs: mode === 'logs' || mode === 'all',
         usage: mode === 'all',
       },
       usageSink: { addUsage: async () => {} },
+      ...(spans ? { spans } : {}),
     });
     m.update(snapshotLike);
     const hook = m.hook!;
@@ -245,7 +264,8 @@ async function hookMicrobench(dataDir: string): Promise<void> {
     const c0 = process.cpuUsage();
     for (let i = 0; i < n; i++) {
       hook(r);
-      if ((i & 4095) === 0) await m.flush(); // buffers stay bounded; write cost is counted
+      // Buffers stay bounded and the write/export cost is counted (the span queue holds 2 048).
+      if ((i & (mode === 'spans' ? 1023 : 4095)) === 0) await m.flush();
     }
     await m.flush();
     const ns = Number(process.hrtime.bigint() - t0) / n;
@@ -256,6 +276,7 @@ async function hookMicrobench(dataDir: string): Promise<void> {
     );
     await m.stop();
   }
+  collector.close();
 }
 
 async function main(): Promise<void> {
