@@ -1,4 +1,4 @@
-import { Pool } from 'undici';
+import { Dispatcher, Pool } from 'undici';
 import type { DataPlaneCounters } from './connection-counters.js';
 
 /** Settings of the keep-alive pools to targets. */
@@ -12,9 +12,51 @@ export interface UpstreamPoolOptions {
   counters?: DataPlaneCounters;
 }
 
+/**
+ * A target's pool, made on its first request. A snapshot names every registered target (100,000
+ * in the control-plane bench) and most are never asked for; an undici `Pool` per target at compile
+ * time cost ~20 % of the start-up CPU and most of its garbage (each Pool allocates its queues).
+ * Only `dispatch`, `close` and `destroy` are used by the data plane.
+ */
+class LazyPool extends Dispatcher {
+  #pool: Pool | undefined;
+  constructor(private readonly make: () => Pool) {
+    super();
+  }
+
+  /** The undici pool, made now if not yet. */
+  get pool(): Pool {
+    return (this.#pool ??= this.make());
+  }
+
+  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler) {
+    return this.pool.dispatch(options, handler);
+  }
+
+  override close(): Promise<void>;
+  override close(callback: () => void): void;
+  override close(callback?: () => void): Promise<void> | void {
+    const closed = this.#pool?.close() ?? Promise.resolve();
+    if (callback === undefined) return closed;
+    closed.then(callback, callback);
+  }
+
+  override destroy(): Promise<void>;
+  override destroy(err: Error | null): Promise<void>;
+  override destroy(callback: () => void): void;
+  override destroy(err: Error | null, callback: () => void): void;
+  override destroy(a?: Error | null | (() => void), b?: () => void): Promise<void> | void {
+    const err = typeof a === 'function' ? null : (a ?? null);
+    const callback = typeof a === 'function' ? a : b;
+    const destroyed = this.#pool?.destroy(err) ?? Promise.resolve();
+    if (callback === undefined) return destroyed;
+    destroyed.then(callback, callback);
+  }
+}
+
 class PoolEntry {
   constructor(
-    readonly pool: Pool,
+    readonly pool: LazyPool,
     public generation: number,
   ) {}
 }
@@ -40,26 +82,29 @@ export class UpstreamPools {
   }
 
   /** `localAddress`: the source address of its connections (a namespace VPC's, netns/). */
-  acquire(origin: string, localAddress?: string): Pool {
+  acquire(origin: string, localAddress?: string): Dispatcher {
     const key = localAddress === undefined ? origin : `${origin}|${localAddress}`;
     const found = this.entries.get(key);
     if (found !== undefined) {
       found.generation = this.generation;
       return found.pool;
     }
-    const pool = new Pool(origin, {
-      connections: this.options.maxConnectionsPerTarget,
-      pipelining: 1,
-      connectTimeout: this.options.connectTimeoutMs,
-      keepAliveTimeout: this.options.keepAliveTimeoutMs,
-      keepAliveMaxTimeout: Math.max(this.options.keepAliveTimeoutMs, 600_000),
-      // spec §7.3: target certificates are never validated.
-      connect: {
-        ...(origin.startsWith('https:') ? { rejectUnauthorized: false } : {}),
-        ...(localAddress !== undefined ? { localAddress } : {}),
-      },
+    const pool = new LazyPool(() => {
+      const made = new Pool(origin, {
+        connections: this.options.maxConnectionsPerTarget,
+        pipelining: 1,
+        connectTimeout: this.options.connectTimeoutMs,
+        keepAliveTimeout: this.options.keepAliveTimeoutMs,
+        keepAliveMaxTimeout: Math.max(this.options.keepAliveTimeoutMs, 600_000),
+        // spec §7.3: target certificates are never validated.
+        connect: {
+          ...(origin.startsWith('https:') ? { rejectUnauthorized: false } : {}),
+          ...(localAddress !== undefined ? { localAddress } : {}),
+        },
+      });
+      this.options.counters?.watchPool(made, origin.startsWith('https:'));
+      return made;
     });
-    this.options.counters?.watchPool(pool, origin.startsWith('https:'));
     this.entries.set(key, new PoolEntry(pool, this.generation));
     this.origins.set(pool, origin);
     return pool;
