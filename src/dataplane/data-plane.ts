@@ -143,6 +143,8 @@ class DataPlaneImpl implements DataPlane {
   private readonly listenerSet: ListenerSet;
   private readonly tls: TlsListeners;
   private readonly passthrough: TlsPassthrough;
+  /** Client sockets of open WebSocket tunnels (upgrade-tunnel.ts), cut when a stop's drain ends. */
+  private readonly tunnels = new Set<Socket>();
   private readonly limits: ClientLimits;
   private readonly targetResponseMs: number | undefined;
   private readonly region: string | undefined;
@@ -232,6 +234,7 @@ class DataPlaneImpl implements DataPlane {
         this.route(out, l, host, method, url, request, record),
       originOf: (target) => this.originOf(target),
       connectTimeoutMs: t.targetConnectMs ?? 10_000,
+      tunnels: this.tunnels,
     };
     this.listenerSet.upgrade = (req, socket, head, l) => {
       try {
@@ -274,8 +277,16 @@ class DataPlaneImpl implements DataPlane {
     this.unsubscribe = undefined;
     this.pending = undefined;
     await this.applying?.catch(() => undefined);
+    // Tunnels (WebSockets, TLS passthrough) have no request to finish: once the drain grace is
+    // over they are cut, or the listeners' servers would wait for them to end on their own.
+    const cut = setTimeout(() => {
+      this.passthrough.closeAll();
+      for (const s of this.tunnels) s.destroy();
+    }, this.limits.drainTimeoutMs);
     await this.listenerSet.closeAll();
+    clearTimeout(cut);
     this.passthrough.closeAll();
+    for (const s of this.tunnels) s.destroy();
     this.fast?.close();
     await this.pools.closeAll(this.limits.drainTimeoutMs);
     await this.h2pools.closeAll(this.limits.drainTimeoutMs);

@@ -35,6 +35,8 @@ export interface UpgradeHost {
   /** `http://…` / `https://…` of a target's pool; undefined for LAMBDA targets. */
   originOf(target: CompiledTarget): string | undefined;
   readonly connectTimeoutMs: number;
+  /** Open tunnels' client sockets (the data plane cuts them at stop). */
+  readonly tunnels: Set<Socket>;
 }
 
 /**
@@ -54,6 +56,8 @@ export function tunnelUpgrade(
   l: ListenerState,
 ): void {
   socket.on('error', destroyQuietly);
+  host.tunnels.add(socket);
+  socket.once('close', () => host.tunnels.delete(socket));
   const headers = req.headers;
   const supplied = headers['x-amzn-requestid'];
   const requestId =
