@@ -82,6 +82,7 @@ class NamespacedSnapshots implements SnapshotSource {
   private readonly listeners = new Set<(s: Snapshot) => void>();
   private unsubscribe: (() => void) | undefined;
   private queue: Promise<void> = Promise.resolve();
+  private stopped = false;
 
   constructor(
     private readonly upstream: SnapshotSource,
@@ -102,6 +103,7 @@ class NamespacedSnapshots implements SnapshotSource {
   }
 
   stop(): void {
+    this.stopped = true;
     this.unsubscribe?.();
     this.unsubscribe = undefined;
   }
@@ -117,6 +119,7 @@ class NamespacedSnapshots implements SnapshotSource {
 
   private offer(snapshot: Snapshot): void {
     this.queue = this.queue.then(async () => {
+      if (this.stopped) return;
       if (this.raw !== undefined && snapshot.revision <= this.raw.revision) return;
       await this.namespaces.reconcile(snapshot.vpcs);
       this.raw = snapshot;

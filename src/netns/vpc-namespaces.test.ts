@@ -24,7 +24,7 @@ function vpc(id: string, namespace?: string): Vpc {
 }
 
 test('without root a namespace VPC is not attached, said once, and nothing is touched', async (t) => {
-  t.mock.method(process, 'getuid', () => 1000);
+  t.mock.method(process as unknown as { getuid(): number }, 'getuid', () => 1000);
   const slotDir = mkdtempSync(join(tmpdir(), 'trellis-slots-'));
   const lines: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
   const logger = {

@@ -144,6 +144,8 @@ export class VpcNamespaces {
     const desired = new Map<string, Vpc>();
     for (const v of vpcs) if (v.networkNamespace !== undefined) desired.set(v.vpcId, v);
     return this.serialized(async () => {
+      // A snapshot still queued when Trellis stops must not attach anything after the clean-up.
+      if (this.stopped) return;
       this.desired = desired;
       for (const [vpcId, a] of [...this.attached]) {
         if (desired.has(vpcId)) continue;
@@ -158,7 +160,7 @@ export class VpcNamespaces {
       for (const vpcId of [...this.failures.keys()])
         if (!desired.has(vpcId)) this.failures.delete(vpcId);
       for (const vpc of desired.values())
-        if (!this.attached.has(vpc.vpcId)) await this.tryAttach(vpc);
+        if (!this.stopped && !this.attached.has(vpc.vpcId)) await this.tryAttach(vpc);
     });
   }
 
