@@ -6,7 +6,7 @@
  * One service (custom domain `localhost`, certificate imported through ACM) with one HTTPS
  * listener: default → HTTP1 group (nginx `return 200`), `/h2/*` → HTTP2 group (nginx h2c
  * `return 200`), `/bench.Echo/*` → GRPC group (a @grpc/grpc-js server in its own process).
- * Measures, interleaved per round (median of BENCH_ROUNDS, default 3, each BENCH_DURATION_S, 5):
+ * Measures, interleaved per round (median of BENCH_ROUNDS, default 5, each BENCH_DURATION_S, 5):
  *  - `wrk -t1 -c50` HTTP/1.1 over TLS (the issue's reference figure);
  *  - the same with a Node load client (bench/support/http2-load-worker.mjs in a worker thread —
  *    h2load is not installed), so the HTTP/2 rows are compared client for client;
@@ -51,7 +51,7 @@ import {
 import { startNginx } from './support/nginx.js';
 import { runWrk } from './support/wrk.js';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const DURATION = Number(process.env.BENCH_DURATION_S ?? 5);
 const CONCURRENCY = 50;
 const H2_CONNECTIONS = 2;
@@ -297,8 +297,12 @@ try {
       console.error(`round ${round + 1} ${m.name}: ${fmt(r.rps, 0)} req/s`);
     }
   const med = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, median(v)]));
-  const wrkH1 = med[measures[0]!.name]!;
-  const nodeH1 = med[measures[1]!.name]!;
+  // The host is shared and loaded: ratios are taken within each round (the measures of a round
+  // ran back to back), then the median of those ratios is reported.
+  const ratio = (name: string, base: string): number =>
+    median(raw[name]!.map((v, i) => v / raw[base]![i]!));
+  const wrkName = measures[0]!.name;
+  const nodeName = measures[1]!.name;
   const result: BenchResult = {
     bench: 'http2',
     commands: [
@@ -311,9 +315,9 @@ try {
       value: med[m.name]!,
       unit: 'req/s',
       note:
-        m.name === measures[0]!.name
+        m.name === wrkName
           ? 'reference'
-          : `${fmt(med[m.name]! / wrkH1)}× wrk HTTP/1.1, ${fmt(med[m.name]! / nodeH1)}× Node-client HTTP/1.1`,
+          : `${fmt(ratio(m.name, wrkName))}× wrk HTTP/1.1, ${fmt(ratio(m.name, nodeName))}× Node-client HTTP/1.1 (median of per-round ratios)`,
     })),
     details: [
       `machine: ${readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? '?'}; node ${process.version}; ${toolVersion('nginx', ['-v'])}; ${toolVersion('wrk', ['-v'])}`,

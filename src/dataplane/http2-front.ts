@@ -57,6 +57,8 @@ const MAX_HEADERS = 100; // spec §6: more than 100 headers → 400
 const MAX_URL_BYTES = 16 * 1024;
 const END_STREAM = constants.NGHTTP2_FLAG_END_STREAM;
 const NO_OP = (): void => undefined;
+/** Resends of a request a target refused unprocessed (http2 GOAWAY/REFUSED_STREAM). */
+const MAX_RETRIES = 2;
 
 /**
  * Per-session limits (issue #5 bad input): a client that breaks them loses its own session only.
@@ -462,26 +464,28 @@ class Http2Exchange {
       else
         headers[name] = Array.isArray(prev) ? [...prev, out[i + 1]!] : [String(prev), out[i + 1]!];
     }
-    this.startUpstream(origin, headers, endStream, timeoutMs, true);
+    this.startUpstream(origin, headers, endStream, timeoutMs, MAX_RETRIES);
   }
 
   /**
    * One attempt at the target. A body-less request the target refused unprocessed (REFUSED_STREAM,
-   * or a GOAWAY that raced it — a target recycling its connection) is sent once more on another
-   * session: RFC 9113 §8.7 says such a request was not processed and can be retried.
+   * or a GOAWAY that raced it — a target recycling its connection) is sent again on another
+   * session, at most `MAX_RETRIES` times: RFC 9113 §8.7 says such a request was not processed.
    */
   private startUpstream(
     origin: Http2Origin,
     headers: OutgoingHttpHeaders,
     endStream: boolean,
     timeoutMs: number,
-    mayRetry: boolean,
+    retries: number,
   ): void {
+    const mayRetry = retries > 0;
     let up: ClientHttp2Stream;
     try {
       up = origin.request(headers, endStream);
     } catch (err) {
-      if (mayRetry && endStream) return this.startUpstream(origin, headers, true, timeoutMs, false);
+      if (mayRetry && endStream)
+        return this.startUpstream(origin, headers, true, timeoutMs, retries - 1);
       return this.upstreamFailed(err);
     }
     this.upstream = up;
@@ -496,7 +500,7 @@ class Http2Exchange {
         (failure as { code?: string } | undefined)?.code === 'ERR_HTTP2_GOAWAY_SESSION';
       if (mayRetry && endStream && !answered && refused && !this.stream.destroyed) {
         this.upstream = null;
-        this.startUpstream(origin, headers, true, timeoutMs, false);
+        this.startUpstream(origin, headers, true, timeoutMs, retries - 1);
         return;
       }
       this.upstreamFailed(failure ?? { code: 'ECONNRESET' });
