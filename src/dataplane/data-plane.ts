@@ -223,6 +223,7 @@ class DataPlaneImpl implements DataPlane {
         connectTimeoutMs: t.targetConnectMs ?? 10_000,
         helloTimeoutMs: this.limits.headersTimeoutMs,
         maxLifetimeMs: 600_000,
+        drainMs: this.limits.drainTimeoutMs,
         logger: this.logger,
       },
     );

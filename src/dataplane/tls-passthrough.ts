@@ -31,6 +31,8 @@ export interface PassthroughOptions {
   helloTimeoutMs: number;
   /** spec §7.1: passthrough connections last at most 10 minutes. */
   maxLifetimeMs: number;
+  /** Grace for open connections whose listener or service a new snapshot removed. */
+  drainMs: number;
   logger: DataPlaneLogger;
 }
 
@@ -97,7 +99,13 @@ export class TlsPassthrough {
         for (const binding of vpc.hosts.values())
           for (const [port, l] of binding.listeners)
             if (ids.has(l.id)) ports.add(`${address}|${port}`);
-    this.table = new PassthroughTable(compiled, ids, customDomains, ports);
+    const table = new PassthroughTable(compiled, ids, customDomains, ports);
+    this.table = table;
+    // Connections whose name no longer reaches a passthrough listener here (listener, service or
+    // association removed) are cut after the drain grace, as HTTP listeners drain.
+    for (const c of this.live)
+      if (c.sni !== undefined && table.route(c.address, c.port, c.sni) === undefined)
+        c.retire(this.options.drainMs);
   }
 
   /** Whether `listenerId` is a passthrough listener (its port is served by a TLS socket). */
@@ -147,6 +155,9 @@ const PHASE_DONE = 3;
 /** One client connection on a passthrough port. */
 class PassthroughConnection {
   private phase = PHASE_HELLO;
+  /** The routed server name, once the hello was read and matched. */
+  sni: string | undefined = undefined;
+  private retiring: NodeJS.Timeout | undefined;
   private held: Buffer | null = null;
   private upstream: Socket | null = null;
   private record: RequestRecord | null = null;
@@ -157,8 +168,8 @@ class PassthroughConnection {
   constructor(
     private readonly owner: TlsPassthrough,
     private readonly socket: Socket,
-    private readonly address: string,
-    private readonly port: number,
+    readonly address: string,
+    readonly port: number,
     private readonly terminate: (s: Socket) => void,
   ) {
     socket.on('data', this.onHelloData);
@@ -207,6 +218,7 @@ class PassthroughConnection {
   }
 
   private forward(binding: ServiceBinding, listener: CompiledListener, sni: string): void {
+    this.sni = sni;
     const socket = this.socket;
     socket.pause();
     socket.removeListener('data', this.onHelloData);
@@ -318,6 +330,13 @@ class PassthroughConnection {
     });
   }
 
+  /** Its listener is gone: closes after `graceMs` unless it ends first. */
+  retire(graceMs: number): void {
+    if (this.retiring !== undefined || this.phase === PHASE_DONE) return;
+    this.retiring = setTimeout(() => this.close(undefined), graceMs);
+    this.retiring.unref();
+  }
+
   /** Ends the connection (both sides) once; logs it when it reached a listener. */
   close(reason: FailureReason | undefined): void {
     if (this.phase === PHASE_DONE) return;
@@ -325,6 +344,7 @@ class PassthroughConnection {
     this.phase = PHASE_DONE;
     this.owner.forget(this);
     if (this.lifetime !== undefined) clearTimeout(this.lifetime);
+    if (this.retiring !== undefined) clearTimeout(this.retiring);
     const socket = this.socket;
     const up = this.upstream;
     if (piping && reason === undefined) {

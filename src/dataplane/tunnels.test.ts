@@ -26,6 +26,9 @@ describe('WebSocket and TLS passthrough tunnels', () => {
   while (tlsPort === httpPort) tlsPort = randomPort();
   const domain = 'ledger.tunnels.example.com';
   const idleDomain = 'idle.tunnels.example.com';
+  const goneDomain = 'gone.tunnels.example.com';
+  const b = new SnapshotBuilder();
+  let goneListener = '';
   let plane: Plane;
   let wsTarget: Server;
   let wss: WebSocketServer;
@@ -38,14 +41,13 @@ describe('WebSocket and TLS passthrough tunnels', () => {
     wss = new WebSocketServer({ server: wsTarget });
     wss.on('connection', (ws) => ws.on('message', (d, binary) => ws.send(d, { binary })));
     await new Promise<void>((resolve) => wsTarget.listen(0, '127.0.0.1', resolve));
-    const cert = selfSignedCertificate({ dnsNames: [domain, idleDomain] });
+    const cert = selfSignedCertificate({ dnsNames: [domain, idleDomain, goneDomain] });
     tlsTarget = createTlsServer({ key: cert.privateKeyPem, cert: cert.certificatePem }, (s) => {
       s.on('data', (d: Buffer) => s.write(d)); // echo inside TLS
       s.on('error', () => undefined);
     });
     await new Promise<void>((resolve) => tlsTarget.listen(0, '127.0.0.1', resolve));
 
-    const b = new SnapshotBuilder();
     const vpc = b.vpc([ingress]);
     const net = b.network();
     b.associateVpc(net, vpc);
@@ -67,6 +69,12 @@ describe('WebSocket and TLS passthrough tunnels', () => {
       if (idle === 60) host = domainName;
       else idleHost = domainName;
     }
+    // A third service whose passthrough listener a later snapshot removes.
+    const gone = b.service({ customDomainName: goneDomain });
+    b.associateService(net, gone);
+    const goneTg = b.targetGroup('IP', { port: tcpPort, protocol: 'TCP' });
+    b.target(goneTg, '127.0.0.1');
+    goneListener = b.listener(gone, tlsPort, forward(goneTg), 'TLS_PASSTHROUGH');
     plane = await startPlane(b, { timeouts: { drainMs: 300 } });
   });
 
@@ -106,6 +114,18 @@ describe('WebSocket and TLS passthrough tunnels', () => {
     tls.on('error', () => undefined);
     // Nothing is sent: both are closed by the proxy (the test timeout bounds the wait).
     await Promise.all([closed(ws), closed(tls)]);
+  });
+
+  it('removing the passthrough listener cuts its open connections after the drain grace', async () => {
+    const tls = await openPassthrough(goneDomain);
+    tls.on('error', () => undefined);
+    const gone = closed(tls);
+    b.removeListener(goneListener);
+    await plane.publish(b);
+    await gone; // the 60 s idle timeout is not waited for
+    // Other names on the port are untouched.
+    const still = await openPassthrough(host);
+    still.destroy();
   });
 
   it('stop cuts tunnels still open once the drain grace is over', async () => {
