@@ -111,7 +111,9 @@ describe('compileSnapshot', () => {
         s.on('close', () => resolve(Date.now() - answeredAt));
         s.on('error', () => undefined);
       });
-      assert.ok(closedAfter >= 900 && closedAfter < 3000, `closed after ${closedAfter} ms`);
+      // Closed by the service's 1 s, not the server-wide 60 s; the upper bound is loose because a
+      // loaded CI machine delays timers by seconds (a 3 s bound failed under --test-concurrency).
+      assert.ok(closedAfter >= 900 && closedAfter < 30_000, `closed after ${closedAfter} ms`);
     } finally {
       await plane.stop();
       await up.close();
