@@ -18,6 +18,7 @@
  * when the demo dies (their stdin closes), and a rerun stops a `trellis up` a killed run left.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   closeSync,
   existsSync,
@@ -121,6 +122,58 @@ function alive(child: ChildProcess): boolean {
   return child.exitCode === null && child.signalCode === null;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Network namespaces (as root): Inventory, Delivery and Payment each run in one, and their VPCs
+// are those namespaces. Names derive from the data dir, so a re-run finds and removes what an
+// interrupted run left; every exit path removes them (after the processes in them stopped).
+// ---------------------------------------------------------------------------------------------
+
+type DemoNamespaces = { inventory: string; delivery: string; payment: string };
+let demoNamespaces: DemoNamespaces | undefined;
+
+function namespacesFor(dataDir: string): DemoNamespaces {
+  const h = createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 6);
+  return { inventory: `tdemo-${h}-inv`, delivery: `tdemo-${h}-dlv`, payment: `tdemo-${h}-pay` };
+}
+
+/** Root with iproute2: the VPCs can be real namespaces. */
+function canUseNamespaces(): boolean {
+  if (process.getuid?.() !== 0) return false;
+  try {
+    execFileSync('ip', ['netns', 'list'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function removeNamespaces(names: DemoNamespaces): void {
+  for (const ns of Object.values(names)) {
+    try {
+      execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+    } catch {
+      // not there
+    }
+  }
+}
+
+/**
+ * The three namespaces with the announcement's addressing: Delivery and Payment overlap (both
+ * 10.0.0.0/16, their targets both at 10.0.0.10); Inventory's target is IPv6 (fd00:1::10).
+ */
+function createNamespaces(names: DemoNamespaces): void {
+  removeNamespaces(names);
+  const ip = (...args: string[]): void => void execFileSync('ip', args, { stdio: 'ignore' });
+  for (const ns of Object.values(names)) {
+    ip('netns', 'add', ns);
+    ip('-n', ns, 'link', 'set', 'lo', 'up');
+  }
+  ip('-n', names.inventory, 'addr', 'add', '10.1.0.10/32', 'dev', 'lo');
+  ip('-n', names.inventory, '-6', 'addr', 'add', 'fd00:1::10/128', 'dev', 'lo', 'nodad');
+  ip('-n', names.delivery, 'addr', 'add', '10.0.0.10/32', 'dev', 'lo');
+  ip('-n', names.payment, 'addr', 'add', '10.0.0.10/32', 'dev', 'lo');
+}
+
 /** SIGTERM to each child, SIGKILL to those still running after `graceMs`. */
 async function stopChildren(graceMs = 3_000): Promise<void> {
   const running = children.filter((c) => alive(c.child));
@@ -133,6 +186,7 @@ async function stopChildren(graceMs = 3_000): Promise<void> {
   }, graceMs);
   await Promise.all(exited);
   clearTimeout(timer);
+  if (demoNamespaces) removeNamespaces(demoNamespaces);
 }
 
 /** Stops what a previous run recorded, if those processes still run the demo's commands. */
@@ -185,8 +239,11 @@ async function startSample<T>(
   env: Record<string, string>,
   dataDir: string,
   count = 1,
+  netns?: string,
 ): Promise<T[]> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(HERE, file), ...args], {
+  const command = [process.execPath, '--import', 'tsx', join(HERE, file), ...args];
+  const argv = netns ? ['ip', 'netns', 'exec', netns, ...command] : command;
+  const child = spawn(argv[0]!, argv.slice(1), {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -367,6 +424,11 @@ export interface DemoReport {
   notYet: string[];
   /** Where the sample services listen (`address:port`; IPv6 in brackets). */
   samples?: { inventory: string; payment: string; deliveryTasks: string[]; alb: string[] };
+  /** How the VPCs of Inventory, Delivery and Payment are made (namespaces need root). */
+  vpcs?: {
+    mode: 'network namespaces' | 'ingress addresses';
+    namespaces?: { inventory: string; delivery: string; payment: string };
+  };
   setup?: EcommerceSetup;
   order?: { status: number; body?: OrderReport; text: string };
   simulation?: { decision: string; message: string; explanation: string[] };
@@ -379,7 +441,6 @@ export interface DemoReport {
 const NO_HTTPS =
   'HTTPS listeners: this Trellis has no certificates (ACM) yet, so Payment serves its custom domain over HTTP (the announcement uses HTTPS with an ACM certificate).';
 const NOT_YET = [
-  'Real VPCs: VPCs are Trellis inventory records with loopback ingress addresses, not network namespaces with overlapping CIDRs (that needs root and is not built).',
   'Accounts: Payment lives in a second account and is shared through a resource policy (docs/multi-vpc.md); Trellis has no AWS RAM shares, and Inventory and Delivery stay in the shop account.',
   "DNS: the demo does not run Trellis's DNS responder (trellis up --dns-listen, docs/multi-vpc.md); clients connect to their VPC's ingress address and send the service name as Host (trellis curl --connect-to).",
   'trellis top: no live dashboard yet; use trellis logs tail and GET /metrics.',
@@ -445,6 +506,7 @@ export async function runDemo(argv: string[]): Promise<number> {
   // Last resort (an exception, process.exit elsewhere): no child outlives the demo.
   process.on('exit', () => {
     for (const c of children) if (alive(c.child)) c.child.kill('SIGKILL');
+    if (demoNamespaces) removeNamespaces(demoNamespaces);
   });
 
   const shown = relative(process.cwd(), o.dataDir) || '.';
@@ -479,6 +541,7 @@ export async function runDemo(argv: string[]): Promise<number> {
         throw new Error(`${o.dataDir} is not a demo data dir; refusing to wipe it`);
       const stopped = await stopLeftovers(o.dataDir);
       if (stopped.length) note(`stopped what a previous run left: ${stopped.join(', ')}`);
+      if (canUseNamespaces()) removeNamespaces(namespacesFor(o.dataDir));
       rmSync(o.dataDir, { recursive: true, force: true });
     }
     mkdirSync(o.dataDir, { recursive: true });
@@ -531,8 +594,26 @@ export async function runDemo(argv: string[]): Promise<number> {
 
     // 2. Sample services ------------------------------------------------------------------------
     step(2, 'Starting the sample services (examples/ecommerce/*.ts) while Trellis starts');
-    let inventoryHost = '::1';
-    if ((await listenOnce('::1', 0)) === undefined) {
+    const ns = canUseNamespaces() ? namespacesFor(o.dataDir) : undefined;
+    if (ns) {
+      createNamespaces(ns);
+      demoNamespaces = ns;
+      report.vpcs = { mode: 'network namespaces', namespaces: ns };
+      note(
+        `running as root: Inventory, Delivery and Payment run in real network namespaces (${ns.inventory}, ${ns.delivery}, ${ns.payment}) that are their VPCs; Delivery and Payment both use 10.0.0.0/16, each with its target at 10.0.0.10`,
+      );
+    } else {
+      report.vpcs = { mode: 'ingress addresses' };
+      report.notYet = [
+        'Real VPCs (needs root): here the VPCs are inventory records with loopback ingress addresses, not network namespaces with overlapping CIDRs.',
+        ...report.notYet,
+      ];
+      note(
+        'not root: the VPCs are plain ingress addresses on loopback (run the demo as root to get real network namespaces with overlapping CIDRs)',
+      );
+    }
+    let inventoryHost = ns ? 'fd00:1::10' : '::1';
+    if (!ns && (await listenOnce('::1', 0)) === undefined) {
       inventoryHost = '127.0.0.1';
       note('IPv6 loopback (::1) is not available here: Inventory listens on 127.0.0.1 instead');
     }
@@ -545,8 +626,24 @@ export async function runDemo(argv: string[]): Promise<number> {
     ];
     type Alb = { address: string; listeners: { v1: number; v2: number } };
     const [[inventory], [payment], [v1a, v1b, v2a], [alb]] = await Promise.all([
-      startSample<Ready>('inventory', 'inventory.ts', [], { HOST: inventoryHost }, o.dataDir),
-      startSample<Ready>('payment', 'payment.ts', [], {}, o.dataDir),
+      startSample<Ready>(
+        'inventory',
+        'inventory.ts',
+        [],
+        { HOST: inventoryHost },
+        o.dataDir,
+        1,
+        ns?.inventory,
+      ),
+      startSample<Ready>(
+        'payment',
+        'payment.ts',
+        [],
+        ns ? { HOST: '10.0.0.10' } : {},
+        o.dataDir,
+        1,
+        ns?.payment,
+      ),
       startSample<Ready>(
         'delivery',
         'delivery.ts',
@@ -554,13 +651,16 @@ export async function runDemo(argv: string[]): Promise<number> {
         { TASKS: `v1:a:${p1},v1:b:${p2},v2:a:${p3}` },
         o.dataDir,
         3,
+        ns?.delivery,
       ),
       startSample<Alb>(
         'alb',
         'alb.ts',
         [`v1=127.0.0.1:${p1},127.0.0.1:${p2}`, `v2=127.0.0.1:${p3}`],
-        {},
+        ns ? { HOST: '10.0.0.10' } : {},
         o.dataDir,
+        1,
+        ns?.delivery,
       ),
     ]);
     if (!inventory || !payment || !v1a || !v1b || !v2a || !alb)
@@ -606,10 +706,11 @@ export async function runDemo(argv: string[]): Promise<number> {
       orderCodeDir: join(HERE, 'order'),
       logGroupName: LOG_GROUP,
       spareIngressAddresses: spareAddresses(o.ingress),
+      ...(ns ? { namespaces: ns } : {}),
       progress: (l) => detail(`✓ ${l}`),
     });
     report.setup = setup;
-    if (setup.paymentHttpReason) report.notYet = [NO_HTTPS, ...NOT_YET];
+    if (setup.paymentHttpReason) report.notYet = [NO_HTTPS, ...report.notYet];
     const orderHost = setup.services.order.host;
     // Served once anonymous callers get the network's 403 (before: 404 or refused).
     for (const deadline = Date.now() + 20_000; ; await sleep(100)) {

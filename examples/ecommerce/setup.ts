@@ -62,6 +62,11 @@ export interface EcommerceSetupInput {
   logGroupName: string;
   /** Addresses no other VPC uses, for the Inventory, Delivery and Payment VPCs (3 needed). */
   spareIngressAddresses: string[];
+  /**
+   * Network namespaces holding the Inventory, Delivery and Payment services (the demo as root):
+   * their VPCs are those namespaces (Trellis attaches them) instead of ingress addresses.
+   */
+  namespaces?: { inventory: string; delivery: string; payment: string };
   /** Called with one line per step. */
   progress?: (line: string) => void;
 }
@@ -143,15 +148,22 @@ export async function setUpEcommerce(input: EcommerceSetupInput): Promise<Ecomme
     const createVpc = async (
       cidrBlocks: string[],
       ingress: string | undefined,
-      name: string,
+      name: 'inventory' | 'delivery' | 'payment',
       owner = input,
     ) => {
+      // A real network namespace when the demo runs as root (docs/multi-vpc.md), else a record
+      // whose ingress address stands for the VPC.
+      const namespace = input.namespaces?.[name];
       const vpc = (await trellis(owner, 'POST', '/_trellis/vpcs', {
         cidrBlocks,
-        ingressAddresses: [ingress],
+        ...(namespace
+          ? { networkNamespace: { name: namespace, create: false } }
+          : { ingressAddresses: [ingress] }),
         tags: { Name: name },
       })) as { vpcId: string };
-      say(`VPC ${name} ${vpc.vpcId} (${cidrBlocks.join(', ')})`);
+      say(
+        `VPC ${name} ${vpc.vpcId} (${cidrBlocks.join(', ')})${namespace ? ` = network namespace ${namespace}` : ''}`,
+      );
       return vpc.vpcId;
     };
     say(`VPC orders ${ordersVpc.vpcId} (Trellis's default VPC; the Order function runs here)`);

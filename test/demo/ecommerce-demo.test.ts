@@ -7,7 +7,7 @@
  * not its own.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -70,6 +70,16 @@ function survivors(dataDir: string): number[] {
         return false;
       }
     });
+}
+
+const isRoot = process.getuid?.() === 0;
+
+/** Namespaces a root run announced (step 2) that still exist. */
+function leftNamespaces(out: string): string[] {
+  const named = /network namespaces \((tdemo-\S+), (tdemo-\S+), (tdemo-\S+)\)/.exec(out);
+  if (!named) return [];
+  const list = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
+  return named.slice(1).filter((ns) => list.split('\n').some((l) => l.split(' ')[0] === ns));
 }
 
 const work = mkdtempSync(join(tmpdir(), 'trellis-demo-test-'));
@@ -224,7 +234,13 @@ describe('trellis demo --non-interactive', () => {
     // Where the data plane sent each call: the IPv6 target, the instance, the ALB.
     const samples = report.samples!;
     assert.equal(find('GET', '/stock')!.targetIpPort, samples.inventory);
-    assert.match(samples.inventory, /^\[::1\]:\d+$/);
+    if (report.vpcs?.mode === 'network namespaces') {
+      // As root the VPCs are namespaces: IPv6 target inside Inventory's, and Delivery's ALB and
+      // Payment's instance at the same 10.0.0.10 in two namespaces (overlapping CIDRs).
+      assert.match(samples.inventory, /^\[fd00:1::10\]:\d+$/);
+      assert.match(samples.payment, /^10\.0\.0\.10:\d+$/);
+      assert.ok(samples.alb.every((a) => a.startsWith('10.0.0.10:')));
+    } else assert.match(samples.inventory, /^\[::1\]:\d+$/);
     assert.equal(find('POST', '/pay')!.targetIpPort, samples.payment);
     assert.ok(samples.alb.includes(String(find('POST', '/delivery')!.targetIpPort)));
   });
@@ -269,8 +285,11 @@ describe('trellis demo --non-interactive', () => {
     assert.match(run.out, /no AWS RAM shares/);
   });
 
-  test('leaves no process behind', () => {
+  test('leaves no process behind, and no network namespace', () => {
     assert.deepEqual(survivors(dataDir), []);
+    assert.equal(report.vpcs?.mode, isRoot ? 'network namespaces' : 'ingress addresses');
+    if (isRoot) assert.match(run.out, /real network namespaces \(tdemo-/);
+    assert.deepEqual(leftNamespaces(run.out), []);
   });
 });
 
@@ -291,6 +310,7 @@ describe('trellis demo, interrupted and run again', () => {
     assert.match(run.out, /SIGINT: stopping the demo's processes/);
     assert.equal(run.code, 130, run.out);
     assert.deepEqual(survivors(dataDir), []);
+    assert.deepEqual(leftNamespaces(run.out), []);
   });
 
   test('--help lists the options; an unknown argument exits 2 and names it', async () => {
