@@ -211,6 +211,7 @@ class DataPlaneImpl implements DataPlane {
       connectTimeoutMs: t.targetConnectMs ?? 10_000,
       maxSessionsPerTarget: 4,
       idleTimeoutMs: 60_000,
+      counters: this.counters,
     });
     // spec §7.1 TLS_PASSTHROUGH: SNI-routed byte pipes on the TLS ports (tls-passthrough.ts).
     this.passthrough = new TlsPassthrough(

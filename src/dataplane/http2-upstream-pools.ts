@@ -1,4 +1,4 @@
-import { connect as netConnect } from 'node:net';
+import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import {
   connect,
@@ -7,6 +7,7 @@ import {
   type ClientHttp2Stream,
   type OutgoingHttpHeaders,
 } from 'node:http2';
+import type { DataPlaneCounters } from './connection-counters.js';
 
 /** Settings of the HTTP/2 sessions to targets. */
 export interface Http2PoolOptions {
@@ -15,6 +16,8 @@ export interface Http2PoolOptions {
   maxSessionsPerTarget: number;
   /** An upstream session with no stream for this long is closed. */
   idleTimeoutMs: number;
+  /** Connection figures of spec §4.2 (connection-counters.ts): sessions count as HTTP/2. */
+  counters?: DataPlaneCounters;
 }
 
 /** Error of a session that did not connect in time (forwarder classifies it as a connect failure). */
@@ -90,6 +93,7 @@ export class Http2Origin {
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     const port = Number(url.port);
     const localAddress = this.localAddress;
+    let raw: Socket | undefined; // the session's own socket, for the connection counters
     const session = connect(this.origin, {
       settings: { enablePush: false },
       maxSessionMemory: 32,
@@ -107,21 +111,36 @@ export class Http2Origin {
             })
           : netConnect({ host, port, ...(localAddress !== undefined ? { localAddress } : {}) });
         socket.setNoDelay(true);
+        raw = socket;
         return socket;
       },
     });
     const pooled = new PooledSession(session);
     this.sessions.push(pooled);
+    let timedOut = false;
+    let failure = '';
     const timer = setTimeout(() => {
-      if (!pooled.connected)
-        session.destroy(new Http2ConnectTimeoutError(`connect to ${this.origin} timed out`));
+      if (pooled.connected) return;
+      timedOut = true;
+      session.destroy(new Http2ConnectTimeoutError(`connect to ${this.origin} timed out`));
     }, this.options.connectTimeoutMs);
     timer.unref();
+    const counters = this.options.counters;
     session.once('connect', () => {
       pooled.connected = true;
       clearTimeout(timer);
+      if (counters !== undefined && raw !== undefined) {
+        counters.targetOpened(raw, true);
+        if (tls) counters.targetTlsHandshake();
+      }
     });
-    session.once('close', () => clearTimeout(timer));
+    session.once('error', (err: Error & { code?: string }) => (failure = err.code ?? ''));
+    session.once('close', () => {
+      clearTimeout(timer);
+      // Closed before it connected: refused, timed out or a failed handshake (spec §4.2).
+      if (!pooled.connected && counters !== undefined)
+        counters.targetFailed(timedOut, tls && /^(ERR_TLS|ERR_SSL)/.test(failure));
+    });
     // Session errors reach every open stream as stream errors; the session itself just goes.
     session.on('error', NO_OP);
     session.on('goaway', () => {

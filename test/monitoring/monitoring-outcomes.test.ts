@@ -11,6 +11,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { connect as h2connect, createServer as createH2Server } from 'node:http2';
+import { connect as netConnect } from 'node:net';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -20,7 +22,10 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
 import {
   CreateAccessLogSubscriptionCommand,
+  CreateListenerCommand,
   CreateServiceCommand,
+  CreateTargetGroupCommand,
+  RegisterTargetsCommand,
   CreateServiceNetworkServiceAssociationCommand,
   PutAuthPolicyCommand,
   UpdateServiceNetworkCommand,
@@ -566,6 +571,110 @@ describe('§4.2 metrics', () => {
         c(before, 'active_connection_count', 'client'),
       { timeoutMs: 10_000, message: 'client connections closed' },
     );
+  });
+});
+
+describe('TLS and HTTP/2 connection metrics', () => {
+  const tlsPort = randomPort();
+  const h2target = createH2Server((req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'text/plain' }).end('h2');
+  });
+  after(() => new Promise<void>((r) => h2target.close(() => r())));
+
+  /** One HTTP/2 request over a new TLS connection (ALPN h2), with the service's name as SNI. */
+  function h2get(servername: string): Promise<number> {
+    return new Promise((done, fail) => {
+      const session = h2connect(`https://${ingress}:${tlsPort}`, {
+        servername,
+        rejectUnauthorized: false, // the local CA's generated-name certificate; not under test here
+      });
+      session.on('error', fail);
+      const req = session.request({ ':path': '/h2', ':authority': servername });
+      req.on('response', (h) => {
+        req.resume();
+        req.on('end', () => {
+          session.close();
+          done(Number(h[':status']));
+        });
+      });
+      req.on('error', fail);
+      req.end();
+    });
+  }
+
+  test('handshakes, failed handshakes and HTTP/2 connections on both sides', async () => {
+    await new Promise<void>((r) => h2target.listen(0, '127.0.0.1', () => r()));
+    const vpcId = defaultVpcId(proc.accountId);
+    const svc = await createService(lattice, net.id, { stem: 'out-tls' });
+    const tg = await lattice.send(
+      new CreateTargetGroupCommand({
+        name: uniqueName('h2group'),
+        type: 'IP',
+        config: {
+          port: (h2target.address() as AddressInfo).port,
+          protocol: 'HTTP',
+          protocolVersion: 'HTTP2',
+          vpcIdentifier: vpcId,
+          healthCheck: { enabled: false },
+        },
+      }),
+    );
+    await lattice.send(
+      new RegisterTargetsCommand({ targetGroupIdentifier: tg.id, targets: [{ id: '127.0.0.1' }] }),
+    );
+    await lattice.send(
+      new CreateListenerCommand({
+        serviceIdentifier: svc.id,
+        name: uniqueName('https'),
+        protocol: 'HTTPS',
+        port: tlsPort,
+        defaultAction: forwardTo(tg.id!),
+      }),
+    );
+    await waitFor(async () => (await h2get(svc.dnsName).catch(() => 0)) === 200, {
+      timeoutMs: 15_000,
+      message: 'HTTPS listener with an HTTP2 target group serving',
+    });
+    const c = (m: Exposition, name: string, side: string): number =>
+      m.value(`trellis_lattice_${name}`, { side });
+    const before = await metrics();
+    assert.equal(await h2get(svc.dnsName), 200);
+    // Bytes that are not a TLS ClientHello: a failed handshake on the listener.
+    await new Promise<void>((done) => {
+      const s = netConnect(tlsPort, ingress, () => s.end('this is not TLS\r\n\r\n'));
+      s.on('error', () => done());
+      s.on('close', () => done());
+      s.resume();
+    });
+    const after = (await waitFor(
+      async () => {
+        const m = await metrics();
+        return c(m, 'tls_connection_error_count', 'client') >
+          c(before, 'tls_connection_error_count', 'client')
+          ? m
+          : undefined;
+      },
+      { timeoutMs: 10_000, message: 'failed handshake counted' },
+    ))!;
+    assert.equal(
+      c(after, 'total_tls_connection_handshake_count', 'client'),
+      c(before, 'total_tls_connection_handshake_count', 'client') + 1,
+    );
+    assert.equal(
+      c(after, 'http2_connection_count', 'client'),
+      c(before, 'http2_connection_count', 'client') + 1,
+    );
+    assert.equal(
+      c(after, 'tls_connection_error_count', 'client'),
+      c(before, 'tls_connection_error_count', 'client') + 1,
+    );
+    assert.ok(
+      c(after, 'total_connection_count', 'client') >=
+        c(before, 'total_connection_count', 'client') + 2,
+    );
+    // The HTTP2 target group's multiplexed session to the h2c target.
+    assert.ok(c(after, 'http2_connection_count', 'target') >= 1);
   });
 });
 
