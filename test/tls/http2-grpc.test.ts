@@ -40,6 +40,7 @@ import {
   randomLoopback,
   randomPort,
   startUpstream,
+  targetStatuses,
   waitFor,
   type EchoBody,
   type Network,
@@ -508,6 +509,38 @@ describe('gRPC through a GRPC target group', () => {
 });
 
 describe('HTTP2 target groups', () => {
+  test('an HTTP2 health check (spec §5 protocolVersion HTTP2) reaches an h2c target: HEALTHY', async () => {
+    const tg = await lattice.send(
+      new CreateTargetGroupCommand({
+        name: uniqueName('h2hc'),
+        type: 'IP',
+        config: {
+          port: htmlPort,
+          protocol: 'HTTP',
+          protocolVersion: 'HTTP2',
+          vpcIdentifier: vpcId,
+          healthCheck: {
+            enabled: true,
+            protocol: 'HTTP',
+            protocolVersion: 'HTTP2',
+            path: '/health',
+            healthCheckIntervalSeconds: 5,
+            healthyThresholdCount: 2,
+          },
+        },
+      }),
+    );
+    await lattice.send(
+      new RegisterTargetsCommand({ targetGroupIdentifier: tg.id, targets: [{ id: '127.0.0.1' }] }),
+    );
+    await httpsService('checked', tg.id!); // in use by a listener, so it is checked
+    await waitFor(
+      async () =>
+        (await targetStatuses(lattice, tg.id!))[`127.0.0.1:${htmlPort}`]?.status === 'HEALTHY',
+      { timeoutMs: 60_000, intervalMs: 250, message: 'the h2c target never became HEALTHY' },
+    );
+  });
+
   test('a target that closes its connections (GOAWAY) after each stream costs no request', async () => {
     const s = await h2session(svc.recycle!.host);
     try {
