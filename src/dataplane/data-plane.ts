@@ -39,6 +39,7 @@ import { Http2Front } from './http2-front.js';
 import { Http2UpstreamPools } from './http2-upstream-pools.js';
 import { TlsListeners, type DataPlaneTlsOptions } from './tls-listener.js';
 import { TlsPassthrough } from './tls-passthrough.js';
+import { stampTlsFields } from './tls-fields.js';
 import { tunnelUpgrade, type UpgradeHost } from './upgrade-tunnel.js';
 import { FastPath } from './fast-path/fast-path.js';
 import type { CompiledTarget } from './target-picker.js';
@@ -443,6 +444,7 @@ class DataPlaneImpl implements DataPlane {
         headers['user-agent'] ?? '',
       );
       record.requestId = res.requestId;
+      if (l.tls) stampTlsFields(record, socket); // spec §4.1: HTTPS only
       startByteCount(record, socket);
       res.record = record;
       res.hook = hook;

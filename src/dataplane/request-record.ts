@@ -28,8 +28,12 @@ export class RequestRecord {
   protocol: string;
   hostHeader: string;
   userAgent: string;
-  /** TLS SNI (spec §4.1), set for TLS passthrough connections (tls-passthrough.ts). */
+  /** TLS SNI (spec §4.1): HTTPS (tls-fields.ts) and TLS passthrough (tls-passthrough.ts). */
   serverNameIndication = '';
+  /** e.g. `TLSv1.3`, on HTTPS listeners (spec §4.1). */
+  tlsVersion = '';
+  /** OpenSSL cipher name, on HTTPS listeners (spec §4.1). */
+  sslCipher = '';
   /** Status of the response headers sent to the client (0 when none were sent). */
   responseCode = 0;
   /** gRPC status of a gRPC request (grpc-status the client got, spec §4.1); -1: not gRPC. */

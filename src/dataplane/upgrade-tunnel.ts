@@ -13,6 +13,7 @@ import {
 import type { ListenerState } from './listener-set.js';
 import { normalizeRequestTarget } from './request-path.js';
 import { RequestRecord, type RequestCompleteHook } from './request-record.js';
+import { stampTlsFields } from './tls-fields.js';
 import { RouteDecision } from './route-decision.js';
 import type { CompiledTarget } from './target-picker.js';
 
@@ -78,6 +79,7 @@ export function tunnelUpgrade(
       headers['user-agent'] ?? '',
     );
     record.requestId = requestId;
+    if (l.tls) stampTlsFields(record, socket);
   }
   const finish = (reason: FailureReason | undefined, status: number): void => {
     if (record === null || hook === undefined) return;

@@ -34,8 +34,11 @@ export interface RequestRecordFields {
   readonly protocol: string;
   readonly hostHeader: string;
   readonly userAgent: string;
-  /** TLS SNI of a TLS passthrough connection (absent or empty: `"-"`). */
+  /** TLS SNI of an HTTPS request or a TLS passthrough connection (absent or empty: `"-"`). */
   readonly serverNameIndication?: string;
+  /** TLS version and OpenSSL cipher name of an HTTPS request (absent or empty: `"-"`). */
+  readonly tlsVersion?: string;
+  readonly sslCipher?: string;
   /** 0 when no response head was sent. */
   readonly responseCode: number;
   /** gRPC status of a gRPC request (spec §4.1); absent or negative: not gRPC (`"-"`). */
@@ -193,10 +196,10 @@ export function toAccessLogRecord(
     responseFromTargetDuration: reached ? Math.max(0, end - r.firstByteFromTargetAt) : DASH,
     userAgent: orDash(r.userAgent),
     hostHeader: orDash(r.hostHeader),
-    // TLS fields: SNI is known for TLS passthrough connections; cipher and version are not read.
+    // TLS fields: HTTPS requests have all three; TLS passthrough connections only the SNI.
     serverNameIndication: orDash(r.serverNameIndication),
-    sslCipher: DASH,
-    tlsVersion: DASH,
+    sslCipher: orDash(r.sslCipher),
+    tlsVersion: orDash(r.tlsVersion),
     resolvedUser: r.resolvedUser,
     authDeniedReason: r.authDeniedReason ?? null,
     callerPrincipal: orDash(auth?.callerPrincipal),
@@ -237,7 +240,6 @@ function startTimeJson(ms: number): string {
 }
 
 // The fields Trellis always writes as "-" (see toAccessLogRecord), joined once.
-const TLS_DASHES = '"sslCipher":"-","tlsVersion":"-"';
 const X509_DASHES =
   '"callerX509SubjectCN":"-","callerX509IssuerOU":"-","callerX509SANNameCN":"-","callerX509SANDNS":"-","callerX509SANURI":"-"';
 
@@ -269,7 +271,8 @@ export function formatAccessLogLine(
     `,"bytesReceived":${r.bytesReceived},"bytesSent":${r.bytesSent},"duration":${r.duration}` +
     `,"requestToTargetDuration":${toTarget},"responseFromTargetDuration":${fromTarget}` +
     `,"userAgent":${jsonString(r.userAgent)},"hostHeader":${jsonString(r.hostHeader)}` +
-    `,"serverNameIndication":${jsonString(r.serverNameIndication)},${TLS_DASHES}` +
+    `,"serverNameIndication":${jsonString(r.serverNameIndication)}` +
+    `,"sslCipher":${jsonString(r.sslCipher)},"tlsVersion":${jsonString(r.tlsVersion)}` +
     `,"resolvedUser":${jsonNullable(r.resolvedUser)},"authDeniedReason":${jsonNullable(r.authDeniedReason)}` +
     `,"callerPrincipal":${jsonString(auth?.callerPrincipal)},"callerPrincipalOrgID":${jsonString(auth?.callerPrincipalOrgID)}` +
     `,"callerPrincipalTags":${jsonString(auth?.callerPrincipalTags)},${X509_DASHES}` +

@@ -258,6 +258,12 @@ before(async () => {
       serviceIdentifier: svc.id,
     }),
   );
+  await lattice.send(
+    new CreateAccessLogSubscriptionCommand({
+      resourceIdentifier: svc.id,
+      destinationArn: `arn:aws:logs:${proc.region}:${proc.accountId}:log-group:${LOG_GROUP}`,
+    }),
+  );
   const tg = await createTargetGroup(lattice, vpcId, upstream.port, [{ id: '127.0.0.1' }]);
   await lattice.send(
     new CreateListenerCommand({
@@ -352,6 +358,20 @@ describe('TLS_PASSTHROUGH listeners (spec §7.1)', () => {
     assert.equal(r.peerSubjectCn, domainHttps);
     const echo = JSON.parse(r.body) as { headers: Record<string, string> };
     assert.equal(echo.headers['x-forwarded-proto'], 'https');
+    // spec §4.1: HTTPS requests are logged with their SNI, TLS version and cipher.
+    const record = await waitFor(
+      async () => {
+        const found = logRecords().find((x) => x.serverNameIndication === domainHttps);
+        if (found === undefined)
+          await httpsGet(ingress, port, { servername: domainHttps, ca: corp.rootPem });
+        return found;
+      },
+      { timeoutMs: 20_000, message: 'an HTTPS record in the log group' },
+    );
+    assert.equal(record?.tlsVersion, 'TLSv1.3');
+    assert.equal(record?.sslCipher, 'TLS_AES_128_GCM_SHA256');
+    assert.equal(record?.protocol, 'HTTP/1.1');
+    assert.equal(record?.responseCode, 200);
   });
 
   test('unknown SNI is refused at the handshake; the port keeps serving', async () => {
@@ -384,6 +404,8 @@ describe('TLS_PASSTHROUGH listeners (spec §7.1)', () => {
     assert.equal(record.requestPath, '-');
     assert.equal(record.hostHeader, '-');
     assert.equal(record.responseCode, '-');
+    assert.equal(record.tlsVersion, '-', 'the proxy does not terminate passthrough TLS');
+    assert.equal(record.sslCipher, '-');
     assert.match(String(record.targetIpPort), /^127\.0\.0\.1:\d+$/);
     assert.match(String(record.targetGroupArn), /:targetgroup\/tg-/);
     assert.equal(record.sourceVpcId, vpcId);

@@ -6,6 +6,7 @@ import { classifyUpstreamError } from '../forwarder.js';
 import { truncateRequestId } from '../header-rules.js';
 import type { ListenerState } from '../listener-set.js';
 import { RequestRecord } from '../request-record.js';
+import { stampTlsFields } from '../tls-fields.js';
 import { newTraceparent, startProxySpan } from '../../observability/trace-context.js';
 import { normalizeRequestTarget } from '../request-path.js';
 import { RouteDecision } from '../route-decision.js';
@@ -282,6 +283,7 @@ export class ClientConnection implements UpstreamUser {
         head.userAgent ?? '',
       );
       record.requestId = this.requestId;
+      if (this.listener.tls) stampTlsFields(record, socket); // spec §4.1: HTTPS only
       // Bytes of this request already read: the buffered head (and any body bytes behind it;
       // with pipelining, bytes of the next request read ahead are counted here too).
       this.readMark = socket.bytesRead - buf.length;
