@@ -11,6 +11,9 @@ export interface IpResult {
   stderr: string;
 }
 
+/** Longest an `ip` run may take (a batch is a few netlink calls: milliseconds). */
+const IP_TIMEOUT_MS = 10_000;
+
 /** Where `ip` lives; overridable for hosts that keep it elsewhere. */
 const IP_BINARY = process.env.TRELLIS_IP_BINARY ?? 'ip';
 
@@ -42,12 +45,24 @@ function run(args: readonly string[], input: string | undefined): Promise<IpResu
       resolve(r);
     };
     const child = spawn(IP_BINARY, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    // Snapshots wait for namespace plumbing: a stuck `ip` must not hold configuration back.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      done({ ok: false, stderr: `ip ${args.join(' ')} did not finish within ${IP_TIMEOUT_MS} ms` });
+    }, IP_TIMEOUT_MS);
+    timer.unref();
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (d: string) => {
       if (stderr.length < 4096) stderr += d;
     });
-    child.on('error', (err) => done({ ok: false, stderr: err.message }));
-    child.on('close', (code) => done({ ok: code === 0, stderr: stderr.trim() }));
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      done({ ok: false, stderr: err.message });
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      done({ ok: code === 0, stderr: stderr.trim() });
+    });
     child.stdin.on('error', () => undefined);
     child.stdin.end(input ?? '');
   });
