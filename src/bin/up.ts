@@ -11,7 +11,7 @@ import {
   type MonitoringSettings,
 } from '../config/monitoring-settings.js';
 import type { Settings } from '../config/settings.js';
-import { startMonitoring } from './monitoring-wiring.js';
+import { startMonitoring, type RunningMonitoring } from './monitoring-wiring.js';
 import { ensureDefaultAccount } from '../manager/accounts.js';
 import { ensureDefaultVpc } from '../manager/default-vpc.js';
 import type { ManagerContext } from '../manager/manager-context.js';
@@ -98,6 +98,54 @@ export async function up(
       },
     };
 
+    // Functions get AWS_ENDPOINT_URL once the API listens (just below).
+    const functionsEndpoint: { url?: string } = {};
+    const functions = await startFunctions({
+      dataDir,
+      settings: functionSettingsFromEnv(process.env),
+      store,
+      ctx,
+      log,
+      endpointUrl: () => functionsEndpoint.url,
+    });
+    stops.push(() => functions.stop());
+
+    // The control-plane API listens before the snapshot is loaded and the data plane compiles it
+    // (seconds with 10,000 services and 100,000 targets): the API reads the store, not snapshots.
+    // runtime.json is still written only once everything serves (clients and tests wait for it
+    // before sending data-plane traffic). `/metrics` is routed once monitoring has started.
+    const publicRoutes: RunningMonitoring['publicRoutes'] = {};
+    const iam = createIamQueryServices({ store, ctx, logger: log });
+    const api = createApiServer({
+      store,
+      ctx,
+      authorizer: iam.authorizer,
+      queryServices: iam.queryServices,
+      jsonTargetServices: {
+        acm: createAcmService({
+          store,
+          ctx,
+          authorizer: iam.authorizer,
+          ports: certificates.ports,
+        }),
+      },
+      restServices: { ram: createRamService({ store, ctx, authorizer: iam.authorizer }) },
+      operations: [
+        ...LATTICE_OPERATIONS,
+        ...trellisOperations,
+        ...lambdaOperations(functions.config),
+      ],
+      authenticator: createSigV4Authenticator({ store, region: settings.region }),
+      publicRoutes,
+      logger: log,
+    });
+    const address = await api.start(settings.apiListen.host, settings.apiListen.port);
+    stops.push(() => api.stop());
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    const apiEndpoint = `http://${host}:${address.port}`;
+    functionsEndpoint.url = apiEndpoint;
+    log.info({ apiEndpoint }, 'control plane API is listening');
+
     const snapshots = createSnapshotBuilder({
       store,
       region: settings.region,
@@ -116,18 +164,7 @@ export async function up(
       log,
     });
     stops.push(() => monitoring.stop());
-
-    // Functions get AWS_ENDPOINT_URL once the API listens (set below).
-    const functionsEndpoint: { url?: string } = {};
-    const functions = await startFunctions({
-      dataDir,
-      settings: functionSettingsFromEnv(process.env),
-      store,
-      ctx,
-      log,
-      endpointUrl: () => functionsEndpoint.url,
-    });
-    stops.push(() => functions.stop());
+    Object.assign(publicRoutes, monitoring.publicRoutes);
 
     // Namespace VPCs (issue 8 §1) are attached before the data plane and DNS see them; they are
     // detached after both stopped (stops run in reverse).
@@ -156,31 +193,6 @@ export async function up(
     const dnsEndpoint = dnsAt
       ? `${dnsAt.address.includes(':') ? `[${dnsAt.address}]` : dnsAt.address}:${dnsAt.port}`
       : undefined;
-
-    const iam = createIamQueryServices({ store, ctx, logger: log });
-    const api = createApiServer({
-      store,
-      ctx,
-      authorizer: iam.authorizer,
-      queryServices: iam.queryServices,
-      jsonTargetServices: {
-        acm: createAcmService({ store, ctx, authorizer: iam.authorizer, ports: certificates.ports }),
-      },
-      restServices: { ram: createRamService({ store, ctx, authorizer: iam.authorizer }) },
-      operations: [
-        ...LATTICE_OPERATIONS,
-        ...trellisOperations,
-        ...lambdaOperations(functions.config),
-      ],
-      authenticator: createSigV4Authenticator({ store, region: settings.region }),
-      publicRoutes: monitoring.publicRoutes,
-      logger: log,
-    });
-    const address = await api.start(settings.apiListen.host, settings.apiListen.port);
-    stops.push(() => api.stop());
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    const apiEndpoint = `http://${host}:${address.port}`;
-    functionsEndpoint.url = apiEndpoint;
 
     writeFileSync(
       runtimeFile(dataDir),

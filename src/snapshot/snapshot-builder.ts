@@ -87,9 +87,13 @@ export class SnapshotBuilder {
       const page = await store.reader.list({ kind });
       const map = this.byKind.get(kind)!;
       for (const r of page.items) map.set(r.id, entry(r));
+      // `trellis up` serves the API while this loads (seconds for 100,000 targets): let it answer.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     this.snapshot = this.assemble();
     this.unwatch = store.watch(() => this.refresh());
+    // A write committed during the load was not watched yet: apply it now.
+    if ((await store.currentRevision()) !== this.revision) void this.refresh();
     return this.snapshot;
   }
 
