@@ -31,7 +31,7 @@ import { PassThrough } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import { DATAPLANE_RESPONSES, type FailureReason } from '../errors/dataplane-outcomes.js';
-import { newTraceparent } from '../observability/trace-context.js';
+import { newTraceparent, startProxySpan } from '../observability/trace-context.js';
 import { classifyUpstreamError } from './forwarder.js';
 import {
   GRPC_STATUS,
@@ -86,6 +86,8 @@ const SERVER_OPTIONS = {
 /** What the HTTP/2 front needs from the data plane that owns it (a subset of FastPathHost). */
 export interface Http2FrontHost {
   readonly onRequestComplete: RequestCompleteHook | undefined;
+  /** Whether requests with a record get a proxy span (OTLP export on, data-plane.ts). */
+  readonly traceSpans: boolean;
   route(
     out: RouteDecision,
     l: ListenerState,
@@ -126,7 +128,12 @@ class SessionCounts {
   total = 0;
   /** Streams the client cancelled (RST_STREAM CANCEL) before their answer finished. */
   resets = 0;
+  /** The idle timeout armed on the session (the last routed service's, spec §6). */
+  idleMs = 0;
 }
+
+/** spec §6: a connection lives at most 10 minutes, then takes no new streams. */
+const MAX_CONNECTION_MS = 600_000;
 
 /**
  * Rapid reset (CVE-2023-44487): a session whose client cancelled at least this many streams, and
@@ -158,10 +165,17 @@ export class Http2Front {
       session.once('close', () => sessions.delete(session));
       // Protocol errors, floods, bad frames: that session is destroyed, nothing else.
       session.on('error', NO_OP);
-      // spec §6: idle timeout — no active request for the idle time closes the connection.
-      session.setTimeout(idleMs, () => {
+      // spec §6: idle timeout — no active request for the idle time closes the connection; each
+      // routed stream re-arms it with its service's `idleTimeoutSeconds` (handle()).
+      counts.idleMs = idleMs;
+      session.setTimeout(idleMs);
+      session.on('timeout', () => {
         if (counts.active === 0) session.close();
       });
+      // spec §6: after 10 minutes GOAWAY (ConnectionDurationExceeded): streams in flight finish.
+      const lifetime = setTimeout(() => session.close(), MAX_CONNECTION_MS);
+      lifetime.unref();
+      session.once('close', () => clearTimeout(lifetime));
       if (state.retired) session.close();
     });
     server.on('sessionError', NO_OP);
@@ -261,6 +275,11 @@ export class Http2Front {
     const d = new RouteDecision();
     this.host.route(d, l, authority, method, url, view as unknown as IncomingMessage, record);
     const { vpc, choice, target, binding } = d;
+    const counts = (stream.session as SessionWithCount | undefined)?.trellisCounts;
+    if (binding !== null && counts !== undefined && counts.idleMs !== binding.idleTimeoutMs) {
+      counts.idleMs = binding.idleTimeoutMs;
+      stream.session?.setTimeout(binding.idleTimeoutMs);
+    }
     if (target === null || vpc === null || choice === null || binding === null)
       return ex.answer(d.status, d.body, d.reason);
 
@@ -303,7 +322,16 @@ export class Http2Front {
       requestId,
     );
     if (d.identityHeaders !== undefined) out.push(...d.identityHeaders); // spec §3.1
-    if (headers.traceparent === undefined) out.push('traceparent', newTraceparent());
+    // W3C trace context, as on the HTTP/1.1 paths; with OTLP export on the proxy's span is the
+    // target's parent (the client's traceparent was copied above: replace it).
+    if (record !== null && this.host.traceSpans) {
+      for (let i = out.length - 2; i >= 0; i -= 2) if (out[i] === 'traceparent') out.splice(i, 2);
+      const given = headers.traceparent;
+      out.push(
+        'traceparent',
+        startProxySpan(typeof given === 'string' ? given : undefined, record),
+      );
+    } else if (headers.traceparent === undefined) out.push('traceparent', newTraceparent());
 
     const timeout = this.options.targetResponseMs ?? binding.idleTimeoutMs;
     if (record !== null && endStream) record.sentToTargetAt = Date.now();

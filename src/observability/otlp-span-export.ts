@@ -31,6 +31,8 @@ export interface SpanRecordFields extends ProxySpanIds {
   readonly hostHeader: string;
   readonly userAgent: string;
   readonly responseCode: number;
+  /** gRPC status of a gRPC request; absent or negative: not gRPC. */
+  readonly grpcResponseCode?: number;
   readonly failureReason: string | undefined;
   readonly authDeniedReason: string | undefined;
   readonly resolvedUser: string | null;
@@ -83,6 +85,8 @@ export function spanFromRecord(r: SpanRecordFields, resource: Resource): Readabl
     'aws.vpc_lattice.request_id': r.requestId,
   };
   if (r.responseCode > 0) attributes['http.response.status_code'] = r.responseCode;
+  const grpc = r.grpcResponseCode;
+  if (grpc !== undefined && grpc >= 0) attributes['rpc.grpc.status_code'] = grpc;
   const client = splitHostPort(r.sourceIpPort);
   if (client) [attributes['client.address'], attributes['client.port']] = client;
   const target = splitHostPort(r.targetIpPort);
