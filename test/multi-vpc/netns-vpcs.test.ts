@@ -257,7 +257,7 @@ describe('VPCs as network namespaces', { skip }, () => {
 
   test('DNS at the Lattice address answers with that address; IPv6 clients reach it too', async () => {
     const code =
-      "const r=new (require('dns').promises.Resolver)();r.setServers([process.argv[1]]);" +
+      "const r=new (require('dns').promises.Resolver)({timeout:2000,tries:2});r.setServers([process.argv[1]]);" +
       'Promise.all([r.resolve4(process.argv[2]),r.resolve6(process.argv[2]).catch(e=>[e.code])])' +
       '.then(x=>console.log(JSON.stringify(x)))';
     const { stdout } = await run('ip', [
@@ -284,7 +284,7 @@ describe('VPCs as network namespaces', { skip }, () => {
     const r = await curlIn(NS.c, `http://${names.a}:${port}/`);
     assert.equal(r.code, 6, 'curl: could not resolve host');
     const code =
-      "const r=new (require('dns').promises.Resolver)();r.setServers([process.argv[1]]);" +
+      "const r=new (require('dns').promises.Resolver)({timeout:2000,tries:2});r.setServers([process.argv[1]]);" +
       'r.resolve4(process.argv[2]).then(a=>console.log(a.join()),e=>console.log(e.code))';
     const { stdout } = await run('ip', [
       'netns',
@@ -340,6 +340,41 @@ describe('VPCs as network namespaces', { skip }, () => {
     );
     assert.equal(back!.body, `target-in-b saw ${lattice.b}`);
     await waitFor(() => /lost its link/.test(proc!.output()), { message: 'the loss is logged' });
+  });
+
+  test("the user's namespace deleted and created again is attached again", async () => {
+    await ip('netns', 'del', NS.c);
+    await waitFor(() => /namespace deleted/.test(proc!.output()), {
+      timeoutMs: 20_000,
+      message: 'the loss is logged with its cause',
+    });
+    await ip('netns', 'add', NS.c);
+    await ip('-n', NS.c, 'addr', 'add', '10.0.0.5/32', 'dev', 'lo');
+    await waitFor(async () => (await ip('-n', NS.c, 'route', 'show')).includes(lattice.c), {
+      timeoutMs: 20_000,
+      message: 'C re-attached (its route to the Lattice address is back)',
+    });
+    // The same Lattice address answers DNS in the new namespace: NXDOMAIN, C is not associated.
+    const code =
+      "const r=new (require('dns').promises.Resolver)({timeout:2000,tries:2});r.setServers([process.argv[1]]);" +
+      'r.resolve4(process.argv[2]).then(a=>console.log(a.join()),e=>console.log(e.code))';
+    const answer = await waitFor(
+      async () => {
+        const { stdout } = await run('ip', [
+          'netns',
+          'exec',
+          NS.c,
+          process.execPath,
+          '-e',
+          code,
+          lattice.c,
+          names.a,
+        ]);
+        return stdout.trim() === 'ENOTFOUND' ? stdout.trim() : undefined;
+      },
+      { timeoutMs: 20_000, message: 'DNS answers in the re-attached namespace' },
+    );
+    assert.equal(answer, 'ENOTFOUND');
   });
 
   test('stopping Trellis removes the namespaces it created, not the user’s', async () => {
