@@ -164,6 +164,9 @@ class PassthroughConnection {
   private lifetime: NodeJS.Timeout | undefined;
   private readonly onHelloData = (chunk: Buffer): void => this.hello(chunk);
   private readonly onGone = (): void => this.close(undefined);
+  /** One `timeout` listener for the socket's successive timers (hello, connect, idle). */
+  private readonly onTimeout = (): void =>
+    this.close(this.phase === PHASE_CONNECTING ? 'TargetConnectionError' : undefined);
 
   constructor(
     private readonly owner: TlsPassthrough,
@@ -176,7 +179,8 @@ class PassthroughConnection {
     socket.on('error', this.onGone);
     socket.on('close', this.onGone);
     socket.on('end', this.onGone);
-    socket.setTimeout(owner.options.helloTimeoutMs, this.onGone);
+    socket.setTimeout(owner.options.helloTimeoutMs);
+    socket.on('timeout', this.onTimeout);
   }
 
   private hello(chunk: Buffer): void {
@@ -209,6 +213,7 @@ class PassthroughConnection {
     socket.removeListener('error', this.onGone);
     socket.removeListener('close', this.onGone);
     socket.removeListener('end', this.onGone);
+    socket.removeListener('timeout', this.onTimeout);
     socket.setTimeout(0);
     socket.pause();
     const held = this.held;
@@ -297,9 +302,7 @@ class PassthroughConnection {
     const up = connect({ host: target.address!, port: target.port, allowHalfOpen: true });
     this.upstream = up;
     up.setNoDelay(true);
-    socket.setTimeout(this.owner.options.connectTimeoutMs, () =>
-      this.close('TargetConnectionError'),
-    );
+    socket.setTimeout(this.owner.options.connectTimeoutMs);
     up.on('error', () =>
       this.close(
         this.phase === PHASE_CONNECTING ? 'TargetConnectionError' : 'TargetConnectionClosed',
@@ -315,7 +318,7 @@ class PassthroughConnection {
       if (held !== null) up.write(held);
       // spec §6: a passthrough connection is idle when no data flows either way; the client
       // socket sees both directions (its reads and the target's bytes written to it).
-      socket.setTimeout(idleMs, () => this.close(undefined));
+      socket.setTimeout(idleMs);
       this.lifetime = setTimeout(
         () => this.close('ConnectionDurationExceeded'),
         this.owner.options.maxLifetimeMs,

@@ -166,7 +166,8 @@ export function tunnelUpgrade(
     if (record !== null) record.sentToTargetAt = Date.now();
     // spec §6: the service's idle timeout bounds the wait for the answer and, once open, the
     // time with no data either way (the client socket sees both directions).
-    socket.setTimeout(binding.idleTimeoutMs, () => fail('TargetDataTimeout'));
+    socket.setTimeout(binding.idleTimeoutMs);
+    socket.on('timeout', () => (phase === 'open' ? close(undefined) : fail('TargetDataTimeout')));
   });
   up.on('data', function onHead(chunk: Buffer) {
     if (phase !== 'head') return;
@@ -192,7 +193,7 @@ export function tunnelUpgrade(
         buf.subarray(end + 4),
       ]),
     );
-    socket.setTimeout(binding.idleTimeoutMs, () => close(undefined));
+    socket.setTimeout(binding.idleTimeoutMs); // restarts the timer: now idle means no data
     up.pipe(socket);
     // Only a switched protocol carries client bytes on; any other answer ends the exchange.
     if (status === 101) socket.pipe(up);
