@@ -48,6 +48,7 @@ import {
 } from '../support/dataplane-fixtures.js';
 import { defaultVpcId, uniqueName } from '../support/sdk-helpers.js';
 import { startTrellis, type TrellisProcess } from '../support/trellis-process.js';
+import { selfSignedCertificate } from '../../src/iam/x509/certificate-issuer.js';
 
 const ingress = randomLoopback();
 const port = randomPort();
@@ -59,6 +60,8 @@ let vpcId: string;
 let localCa: string;
 let grpcTarget: grpc.Server;
 let grpcPort: number;
+/** The same service over TLS, with a self-signed certificate (HTTPS GRPC target group). */
+let grpcTlsTarget: grpc.Server;
 let htmlTarget: Http2Server;
 let htmlPort: number;
 /** An h2c target that closes each connection (GOAWAY) after answering one stream. */
@@ -88,7 +91,9 @@ interface SeenCall {
   metadata: Record<string, unknown>;
 }
 
-function startGrpcTarget(): Promise<{ server: grpc.Server; port: number }> {
+function startGrpcTarget(
+  credentials = grpc.ServerCredentials.createInsecure(),
+): Promise<{ server: grpc.Server; port: number }> {
   const server = new grpc.Server();
   server.addService(ECHO, {
     Unary: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
@@ -111,7 +116,7 @@ function startGrpcTarget(): Promise<{ server: grpc.Server; port: number }> {
     },
   });
   return new Promise((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
+    server.bindAsync('127.0.0.1:0', credentials, (err, p) =>
       err ? reject(err) : resolve({ server, port: p }),
     ),
   );
@@ -160,6 +165,7 @@ async function group(
   protocolVersion: 'HTTP1' | 'HTTP2' | 'GRPC',
   targetPort: number,
   targets: { id: string }[],
+  protocol: 'HTTP' | 'HTTPS' = 'HTTP',
 ): Promise<string> {
   const tg = await lattice.send(
     new CreateTargetGroupCommand({
@@ -167,7 +173,7 @@ async function group(
       type: 'IP',
       config: {
         port: targetPort,
-        protocol: 'HTTP',
+        protocol,
         protocolVersion,
         vpcIdentifier: vpcId,
         healthCheck: { enabled: false },
@@ -272,6 +278,16 @@ before(async () => {
   net = await createNetwork(lattice, vpcId);
   localCa = readFileSync(join(proc.dataDir, 'ca.pem'), 'utf8');
   ({ server: grpcTarget, port: grpcPort } = await startGrpcTarget());
+  const self = selfSignedCertificate({ dnsNames: ['grpc-target.internal'] });
+  const tlsTarget = await startGrpcTarget(
+    grpc.ServerCredentials.createSsl(null, [
+      {
+        private_key: Buffer.from(self.privateKeyPem),
+        cert_chain: Buffer.from(self.certificatePem),
+      },
+    ]),
+  );
+  grpcTlsTarget = tlsTarget.server;
   htmlTarget = createH2Server((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/html' }).end('<html>not grpc</html>');
   });
@@ -287,6 +303,7 @@ before(async () => {
   const target = [{ id: '127.0.0.1' }];
   await httpsService('grpc', await group('GRPC', grpcPort, target));
   await httpsService('h2', await group('HTTP2', grpcPort, target));
+  await httpsService('grpcs', await group('GRPC', tlsTarget.port, target, 'HTTPS'));
   await httpsService('empty', await group('GRPC', grpcPort, []));
   await httpsService('html', await group('GRPC', htmlPort, target));
   await httpsService(
@@ -332,6 +349,7 @@ after(async () => {
   lattice?.destroy();
   await proc?.stop();
   grpcTarget?.forceShutdown();
+  grpcTlsTarget?.forceShutdown();
   htmlTarget?.close();
   recycler?.close();
   await h1?.close();
@@ -469,6 +487,12 @@ describe('gRPC through a GRPC target group', () => {
     chat.write(Buffer.from('m1'));
     await done;
     assert.deepEqual(replies, ['echo:m1', 'echo:m2', 'echo:m3']);
+  });
+
+  test('an HTTPS GRPC target group: h2 over TLS, the target certificate not validated (spec §7.3)', async () => {
+    const r = await unary(client(svc.grpcs!.host), 'Unary', 'over-tls');
+    assert.equal(r.code, 0, r.details);
+    assert.equal((JSON.parse(r.value!) as SeenCall).payload, 'over-tls');
   });
 
   test('an HTTP2 target group carries gRPC too (spec §7.3: OK if targets speak gRPC)', async () => {
