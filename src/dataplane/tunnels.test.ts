@@ -9,6 +9,7 @@ import {
 import { after, before, describe, it } from 'node:test';
 import { WebSocket, WebSocketServer } from 'ws';
 import { selfSignedCertificate } from '../iam/x509/certificate-issuer.js';
+import type { RequestRecord } from './request-record.js';
 import { startPlane, type Plane } from './test-support/harness.js';
 import { randomLoopback, randomPort } from './test-support/net.js';
 import { SnapshotBuilder, forward } from './test-support/snapshot-builder.js';
@@ -117,6 +118,17 @@ describe('WebSocket and TLS passthrough tunnels', () => {
     tls.on('error', () => undefined);
     // Nothing is sent: both are closed by the proxy (the test timeout bounds the wait).
     await Promise.all([closed(ws), closed(tls)]);
+    // Logged as finished connections, not as failures.
+    const found = () => ({
+      pass: plane.records.find((r) => r.serverNameIndication === idleHost),
+      upgrade: plane.records.find((r) => r.hostHeader === idleHost),
+    });
+    while (found().pass === undefined || found().upgrade === undefined)
+      await new Promise((resolve) => setTimeout(resolve, 20)); // bounded by the test timeout
+    const records = found() as { pass: RequestRecord; upgrade: RequestRecord };
+    assert.equal(records.pass.failureReason, undefined);
+    assert.equal(records.upgrade.failureReason, undefined);
+    assert.equal(records.upgrade.responseCode, 101);
   });
 
   it('removing the passthrough listener cuts its open connections after the drain grace', async () => {
