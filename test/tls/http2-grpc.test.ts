@@ -81,6 +81,10 @@ const ECHO = {
   Fail: { path: '/test.Echo/Fail', requestStream: false, responseStream: false, ...raw },
   Count: { path: '/test.Echo/Count', requestStream: false, responseStream: true, ...raw },
   Chat: { path: '/test.Echo/Chat', requestStream: true, responseStream: true, ...raw },
+  /** Client streaming: answers the total bytes received. */
+  Upload: { path: '/test.Echo/Upload', requestStream: true, responseStream: false, ...raw },
+  /** Server streaming: `n` messages of 256 KiB. */
+  Download: { path: '/test.Echo/Download', requestStream: false, responseStream: true, ...raw },
 } satisfies grpc.ServiceDefinition;
 const EchoClient = grpc.makeGenericClientConstructor(ECHO, 'Echo');
 type Echo = InstanceType<typeof EchoClient> & Record<string, (...args: unknown[]) => unknown>;
@@ -109,6 +113,24 @@ function startGrpcTarget(
       const n = Number(call.request.toString());
       for (let i = 1; i <= n; i++) call.write(Buffer.from(String(i)));
       call.end();
+    },
+    Upload: (call: grpc.ServerReadableStream<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
+      let total = 0;
+      call.on('data', (b: Buffer) => (total += b.length));
+      call.on('end', () => cb(null, Buffer.from(String(total))));
+    },
+    Download: (call: grpc.ServerWritableStream<Buffer, Buffer>) => {
+      const chunk = Buffer.alloc(256 * 1024, 0x61);
+      let left = Number(call.request.toString());
+      // Respects backpressure: the proxy's flow-control windows decide the pace.
+      const pump = (): void => {
+        while (left > 0) {
+          left--;
+          if (!call.write(chunk)) return void call.once('drain', pump);
+        }
+        call.end();
+      };
+      pump();
     },
     Chat: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
       call.on('data', (b: Buffer) => call.write(Buffer.from(`echo:${b.toString()}`)));
@@ -487,6 +509,34 @@ describe('gRPC through a GRPC target group', () => {
     chat.write(Buffer.from('m1'));
     await done;
     assert.deepEqual(replies, ['echo:m1', 'echo:m2', 'echo:m3']);
+  });
+
+  test('16 MiB each way through client and server streams (flow control, backpressure)', async () => {
+    const c = client(svc.grpc!.host);
+    const uploaded = await new Promise<string>((resolve, reject) => {
+      const call = c.Upload!((err: grpc.ServiceError | null, v?: Buffer) =>
+        err ? reject(err) : resolve(v!.toString()),
+      ) as grpc.ClientWritableStream<Buffer>;
+      const chunk = Buffer.alloc(256 * 1024, 0x62);
+      let left = 64;
+      const pump = (): void => {
+        while (left > 0) {
+          left--;
+          if (!call.write(chunk)) return void call.once('drain', pump);
+        }
+        call.end();
+      };
+      pump();
+    });
+    assert.equal(uploaded, String(16 * 1024 * 1024));
+    const downloaded = await new Promise<number>((resolve, reject) => {
+      let total = 0;
+      const call = c.Download!(Buffer.from('64')) as grpc.ClientReadableStream<Buffer>;
+      call.on('data', (b: Buffer) => (total += b.length));
+      call.on('end', () => resolve(total));
+      call.on('error', reject);
+    });
+    assert.equal(downloaded, 16 * 1024 * 1024);
   });
 
   test('an HTTPS GRPC target group: h2 over TLS, the target certificate not validated (spec §7.3)', async () => {
