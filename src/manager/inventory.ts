@@ -172,7 +172,8 @@ function readNetworkNamespace(
   )
     fields.push({
       name: 'networkNamespace.name',
-      message: 'must be 1-64 letters, digits, dots, underscores or hyphens',
+      message:
+        'must be 1-64 letters, digits, dots, underscores or hyphens, starting with a letter or digit',
     });
   if (create === false && name === undefined)
     fields.push({

@@ -133,6 +133,7 @@ describe('CreateVpc with networkNamespace (any user: only the data plane needs r
   test('bad input names the field; a namespace belongs to one VPC', async () => {
     const table: [string, Record<string, unknown>, string][] = [
       ['bad name', { networkNamespace: { name: '../etc' } }, 'networkNamespace.name'],
+      ['option-like name', { networkNamespace: { name: '-force' } }, 'networkNamespace.name'],
       ['not an object', { networkNamespace: 'x' }, 'networkNamespace'],
       ['attach without a name', { networkNamespace: { create: false } }, 'networkNamespace.name'],
       ['unknown member', { networkNamespace: { name: 'x', cidr: 1 } }, 'networkNamespace.cidr'],

@@ -18,8 +18,11 @@ export const LOAD_BALANCER_NAME_PATTERN = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,30}[a-z
 export const LOAD_BALANCER_ARN_PATTERN =
   /^arn:[a-z0-9-]+:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer\/(?:app|net)\/[a-zA-Z0-9-]{1,32}\/[0-9a-f]{16}$/;
 
-/** `ip netns` names Trellis accepts: 1–64 of letters, digits, `.`, `_`, `-`; not `.`/`..`. */
-export const NETWORK_NAMESPACE_NAME_PATTERN = /^(?!\.\.?$)[A-Za-z0-9._-]{1,64}$/;
+/**
+ * `ip netns` names Trellis accepts: 1–64 letters, digits, `.`, `_`, `-`, starting with a letter or
+ * digit (so never `.`, `..` or something `ip` would read as an option).
+ */
+export const NETWORK_NAMESPACE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 const IPV4_OCTET = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 
