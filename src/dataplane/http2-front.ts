@@ -128,7 +128,12 @@ class SessionCounts {
   total = 0;
   /** Streams the client cancelled (RST_STREAM CANCEL) before their answer finished. */
   resets = 0;
+  /** The idle timeout armed on the session (the last routed service's, spec §6). */
+  idleMs = 0;
 }
+
+/** spec §6: a connection lives at most 10 minutes, then takes no new streams. */
+const MAX_CONNECTION_MS = 600_000;
 
 /**
  * Rapid reset (CVE-2023-44487): a session whose client cancelled at least this many streams, and
@@ -160,10 +165,17 @@ export class Http2Front {
       session.once('close', () => sessions.delete(session));
       // Protocol errors, floods, bad frames: that session is destroyed, nothing else.
       session.on('error', NO_OP);
-      // spec §6: idle timeout — no active request for the idle time closes the connection.
-      session.setTimeout(idleMs, () => {
+      // spec §6: idle timeout — no active request for the idle time closes the connection; each
+      // routed stream re-arms it with its service's `idleTimeoutSeconds` (handle()).
+      counts.idleMs = idleMs;
+      session.setTimeout(idleMs);
+      session.on('timeout', () => {
         if (counts.active === 0) session.close();
       });
+      // spec §6: after 10 minutes GOAWAY (ConnectionDurationExceeded): streams in flight finish.
+      const lifetime = setTimeout(() => session.close(), MAX_CONNECTION_MS);
+      lifetime.unref();
+      session.once('close', () => clearTimeout(lifetime));
       if (state.retired) session.close();
     });
     server.on('sessionError', NO_OP);
@@ -263,6 +275,11 @@ export class Http2Front {
     const d = new RouteDecision();
     this.host.route(d, l, authority, method, url, view as unknown as IncomingMessage, record);
     const { vpc, choice, target, binding } = d;
+    const counts = (stream.session as SessionWithCount | undefined)?.trellisCounts;
+    if (binding !== null && counts !== undefined && counts.idleMs !== binding.idleTimeoutMs) {
+      counts.idleMs = binding.idleTimeoutMs;
+      stream.session?.setTimeout(binding.idleTimeoutMs);
+    }
     if (target === null || vpc === null || choice === null || binding === null)
       return ex.answer(d.status, d.body, d.reason);
 
