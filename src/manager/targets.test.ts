@@ -72,3 +72,49 @@ test('a draining target is listed DRAINING until 60 s pass, then removed by the 
     ['10.0.0.2', 'UNUSED'],
   ]);
 });
+
+test('ListTargets pages through the store in id order; an expired target met on a page is dropped', async () => {
+  const tg = await write((s) =>
+    createTargetGroup(s, {
+      name: 'paged',
+      type: 'IP',
+      config: { protocol: 'HTTP', vpcIdentifier: 'vpc-0111122223333def0' },
+    }),
+  );
+  const id = tg.id as string;
+  const ips = Array.from({ length: 25 }, (_, i) => `10.0.1.${i + 1}`);
+  await write((s) => registerTargets(s, id, { targets: ips.map((ip) => ({ id: ip })) }));
+  await write((s) => deregisterTargets(s, id, { targets: [{ id: '10.0.1.7' }] }));
+  clock += 60_000; // 10.0.1.7's deregistration delay is over
+  const seen: string[] = [];
+  const sizes: number[] = [];
+  let nextToken: string | undefined;
+  for (let pages = 0; pages < 10; pages++) {
+    const out = (await write((s) =>
+      listTargets(s, id, {}, { maxResults: '10', ...(nextToken ? { nextToken } : {}) }),
+    )) as { items: { id: string }[]; nextToken?: string };
+    sizes.push(out.items.length);
+    seen.push(...out.items.map((t) => t.id));
+    nextToken = out.nextToken;
+    if (nextToken === undefined) break;
+  }
+  assert.ok(
+    sizes.every((n) => n <= 10),
+    `pages of at most maxResults: ${sizes.join(',')}`,
+  );
+  assert.deepEqual(
+    [...seen].sort(),
+    ips.filter((ip) => ip !== '10.0.1.7').sort(),
+    'every live target once, the expired one never',
+  );
+  assert.equal(new Set(seen).size, seen.length, 'no target on two pages');
+  assert.equal(await store.reader.count({ kind: 'target', parentId: id }), 24, 'it is deleted');
+  // A filter still answers from the whole group.
+  const filtered = (await write((s) =>
+    listTargets(s, id, { targets: [{ id: '10.0.1.25' }] }, {}),
+  )) as { items: { id: string }[] };
+  assert.deepEqual(
+    filtered.items.map((t) => t.id),
+    ['10.0.1.25'],
+  );
+});

@@ -21,6 +21,7 @@ import { resolveHealthCheck } from '../model/health-check-defaults.js';
 import type { StoredResource } from '../store/store.js';
 import { checkQuota, findOwned } from './lookups.js';
 import type { WriteScope } from './manager-context.js';
+import { encodeNextToken, parsePageParams } from './pagination.js';
 import { pageArray, targetGroupUsage } from './target-groups.js';
 
 /** One `Target` of a request: `id` and an optional port override. */
@@ -379,38 +380,55 @@ export async function listTargets(
   const filters = input.targets === undefined ? [] : parseTargets(input.targets, 0, 20);
   const found = await findOwned<TargetGroup>(scope, 'target-group', identifier);
   const tg = found.data;
-  const live = await purgeExpired(scope, tg);
-  const matching = filters.length
-    ? live.filter((t) =>
-        filters.some((f) => f.id === t.data.id && (f.port === undefined || f.port === t.data.port)),
-      )
-    : live;
   const checksEnabled =
     tg.type !== 'LAMBDA' && tg.type !== 'ALB' && resolveHealthCheck(tg.config).enabled;
   const usage = await targetGroupUsage(scope, found.accountId);
   const inUse = (usage.get(tg.id)?.size ?? 0) > 0;
   const records = (await scope.ctx.targetHealth?.get(tg.id)) ?? [];
   const health = new Map(records.map((r) => [targetKey(tg.id, r.targetId, r.port), r]));
-  return pageArray(
-    matching,
-    (t) => t.id,
-    page,
-    (t) => {
-      const rec = health.get(t.id);
-      const s = targetStatus(
-        t.data,
-        checksEnabled,
-        inUse,
-        rec
-          ? rec.reasonCode
-            ? { status: rec.status, reasonCode: rec.reasonCode }
-            : { status: rec.status }
-          : undefined,
-      );
-      const item: Record<string, unknown> = { id: t.data.id, status: s.status };
-      if (t.data.port !== undefined) item.port = t.data.port;
-      if (s.reasonCode) item.reasonCode = s.reasonCode;
-      return item;
-    },
+  const render = (t: StoredResource<Target>): Record<string, unknown> => {
+    const rec = health.get(t.id);
+    const s = targetStatus(
+      t.data,
+      checksEnabled,
+      inUse,
+      rec
+        ? rec.reasonCode
+          ? { status: rec.status, reasonCode: rec.reasonCode }
+          : { status: rec.status }
+        : undefined,
+    );
+    const item: Record<string, unknown> = { id: t.data.id, status: s.status };
+    if (t.data.port !== undefined) item.port = t.data.port;
+    if (s.reasonCode) item.reasonCode = s.reasonCode;
+    return item;
+  };
+  if (filters.length === 0) {
+    // One page read from the store's (kind, parent, id) index instead of every target of the
+    // group per page (1,000 targets: 10 pages read 10,000 rows). Targets whose deregistration
+    // delay ran out are dropped as they are met, so a page may hold fewer than maxResults.
+    const { limit, afterId } = parsePageParams(page.maxResults, page.nextToken);
+    const result = await scope.tx.list<Target>({
+      kind: 'target',
+      parentId: tg.id,
+      limit,
+      ...(afterId !== undefined ? { afterId } : {}),
+    });
+    const now = scope.ctx.now();
+    const items: Record<string, unknown>[] = [];
+    for (const t of result.items) {
+      if (isExpired(t.data, now)) {
+        await scope.tx.delete('target', t.id);
+        scope.ctx.targetHealth?.forget(tg.id, t.data.id, t.data.port);
+      } else items.push(render(t));
+    }
+    const out: Record<string, unknown> = { items };
+    if (result.lastId !== undefined) out.nextToken = encodeNextToken(result.lastId);
+    return out;
+  }
+  const live = await purgeExpired(scope, tg);
+  const matching = live.filter((t) =>
+    filters.some((f) => f.id === t.data.id && (f.port === undefined || f.port === t.data.port)),
   );
+  return pageArray(matching, (t) => t.id, page, render);
 }
