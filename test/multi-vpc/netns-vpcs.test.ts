@@ -189,7 +189,7 @@ describe('VPCs as network namespaces', { skip }, () => {
     await vpc({ networkNamespace: { name: NS.c, create: false } });
     for (const k of ['a', 'b', 'c'] as const) {
       lattice[k] = (await waitFor(() => resolverOf(NS[k]), {
-        timeoutMs: 20_000,
+        timeoutMs: 45_000,
         message: `namespace ${NS[k]} attached`,
       })) as string;
       assert.match(lattice[k], /^169\.254\.171\.\d+$/);
@@ -248,7 +248,7 @@ describe('VPCs as network namespaces', { skip }, () => {
             const r = await curlIn(NS[from], url, ['-4']);
             return r.status === 200 ? r : undefined;
           },
-          { timeoutMs: 20_000, message: `${from} → ${to}` },
+          { timeoutMs: 45_000, message: `${from} → ${to}` },
         );
         // The target saw the data plane arrive from its own VPC's Lattice address.
         assert.equal(got!.body, `target-in-${to} saw ${lattice[to]}`, `${from} → ${to}`);
@@ -337,7 +337,7 @@ describe('VPCs as network namespaces', { skip }, () => {
         const r = await curlIn(NS.b, `http://${names.b}:${port}/`, ['-4', '--max-time', '2']);
         return r.status === 200 ? r : undefined;
       },
-      { timeoutMs: 20_000, message: 'B restored' },
+      { timeoutMs: 45_000, message: 'B restored' },
     );
     assert.equal(back!.body, `target-in-b saw ${lattice.b}`);
     await waitFor(() => /lost its link/.test(proc!.output()), { message: 'the loss is logged' });
@@ -346,13 +346,13 @@ describe('VPCs as network namespaces', { skip }, () => {
   test("the user's namespace deleted and created again is attached again", async () => {
     await ip('netns', 'del', NS.c);
     await waitFor(() => /namespace deleted/.test(proc!.output()), {
-      timeoutMs: 20_000,
+      timeoutMs: 45_000,
       message: 'the loss is logged with its cause',
     });
     await ip('netns', 'add', NS.c);
     await ip('-n', NS.c, 'addr', 'add', '10.0.0.5/32', 'dev', 'lo');
     await waitFor(async () => (await ip('-n', NS.c, 'route', 'show')).includes(lattice.c), {
-      timeoutMs: 20_000,
+      timeoutMs: 45_000,
       message: 'C re-attached (its route to the Lattice address is back)',
     });
     // The same Lattice address answers DNS in the new namespace: NXDOMAIN, C is not associated.
@@ -373,7 +373,7 @@ describe('VPCs as network namespaces', { skip }, () => {
         ]);
         return stdout.trim() === 'ENOTFOUND' ? stdout.trim() : undefined;
       },
-      { timeoutMs: 20_000, message: 'DNS answers in the re-attached namespace' },
+      { timeoutMs: 45_000, message: 'DNS answers in the re-attached namespace' },
     );
     assert.equal(answer, 'ENOTFOUND');
   });
