@@ -60,6 +60,8 @@ const ingress = randomLoopback();
 const port = randomPort();
 const suffix = Math.random().toString(36).slice(2, 8);
 const GROUP = `/trellis/outcomes-${suffix}`;
+/** A port nothing listens on (below 1024, so never an ephemeral port another test is given). */
+const REFUSED_PORT = 1;
 
 let proc: TrellisProcess;
 let lattice: VPCLatticeClient;
@@ -236,11 +238,9 @@ before(async () => {
     port,
     forwardTo((await createTargetGroup(lattice, vpcId, stream.port, [{ id: '127.0.0.1' }])).id),
   );
-  // A port nothing listens on: bound, then closed.
-  const probe = createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
-  const closed = (probe.address() as AddressInfo).port;
-  await new Promise<void>((r) => probe.close(() => r()));
+  // A port nothing listens on. Not an ephemeral port bound and closed: another test process may
+  // be handed it the next moment; the kernel never hands out port 1 (tcpmux), and nobody serves it.
+  const closed = REFUSED_PORT;
   svcRefused = await createService(lattice, net.id, { stem: 'out-refused' });
   await createListener(
     lattice,
