@@ -48,8 +48,7 @@ describe('auth gate stage', () => {
     it(`${tc.name} → ${tc.status}`, async () => {
       const r = await send(ingress, port, { host: hosts[tc.name], path: `/${tc.name}` });
       assert.equal(r.status, tc.status);
-      await new Promise((res) => setTimeout(res, 20));
-      const rec = plane.records.find((x) => x.requestPath === `/${tc.name}`)!;
+      const rec = await plane.record((x) => x.requestPath === `/${tc.name}`);
       assert.equal(rec.authDeniedReason, tc.reason);
       if (tc.status === 403) {
         assert.match(
@@ -93,7 +92,7 @@ describe('auth gate stage', () => {
       const no = await send(ingress2, port, { host: b2.hostOf(svc) });
       assert.equal(no.status, 403);
       assert.equal(no.body, 'denied\n');
-      await new Promise((res) => setTimeout(res, 20));
+      await custom.record((r) => r.responseCode === 403);
       assert.equal(custom.records[0]!.resolvedUser, 'arn:aws:iam::111122223333:role/r');
       assert.equal(custom.records[1]!.authDeniedReason, 'Identity');
       assert.deepEqual(seen, [b2.serviceArnOf(svc), b2.serviceArnOf(svc)]);

@@ -7,6 +7,11 @@ export interface Plane {
   plane: DataPlane;
   source: TestSnapshotSource;
   records: RequestRecord[];
+  /**
+   * The first record that `match` accepts, waiting for it: a record is made as the response ends,
+   * which a client may see a moment before the proxy does on a loaded machine.
+   */
+  record(match: (r: RequestRecord) => boolean, timeoutMs?: number): Promise<RequestRecord>;
   /** Pushes the builder's next snapshot and waits until it serves. */
   publish(b: SnapshotBuilder): Promise<void>;
   stop(): Promise<void>;
@@ -31,6 +36,15 @@ export async function startPlane(
     plane,
     source,
     records,
+    async record(match, timeoutMs = 5_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = records.find(match);
+        if (found !== undefined) return found;
+        if (Date.now() > deadline) throw new Error('no access-log record matched in time');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
     async publish(builder) {
       const s = builder.build();
       source.push(s);
