@@ -38,6 +38,8 @@ export interface VpcNamespacesOptions {
 /** The namespace side's interface; one per namespace, so the name can be fixed. */
 export const NAMESPACE_LINK = 'lattice0';
 const TABLE_BASE = 31000;
+/** Attachments set up at once (each is a handful of short `ip` runs). */
+const ATTACH_CONCURRENCY = 8;
 const NETNS_DIR = '/run/netns';
 const ETC_NETNS = '/etc/netns';
 
@@ -159,8 +161,14 @@ export class VpcNamespaces {
       }
       for (const vpcId of [...this.failures.keys()])
         if (!desired.has(vpcId)) this.failures.delete(vpcId);
-      for (const vpc of desired.values())
-        if (!this.stopped && !this.attached.has(vpc.vpcId)) await this.tryAttach(vpc);
+      // Several at a time: a restart with many namespace VPCs attaches them all before the data
+      // plane gets its first snapshot. Each attachment touches only its own slot's links/rules.
+      const pending = [...desired.values()].filter((v) => !this.attached.has(v.vpcId));
+      const next = async (): Promise<void> => {
+        for (let vpc = pending.shift(); vpc !== undefined; vpc = pending.shift())
+          if (!this.stopped) await this.tryAttach(vpc);
+      };
+      await Promise.all(Array.from({ length: Math.min(ATTACH_CONCURRENCY, pending.length) }, next));
     });
   }
 
