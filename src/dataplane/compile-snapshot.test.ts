@@ -8,6 +8,7 @@ import { planHealthChecks } from './health-plan.js';
 import { randomLoopback, randomPort, startUpstream } from './test-support/net.js';
 import { startPlane } from './test-support/harness.js';
 import { SnapshotBuilder, forward } from './test-support/snapshot-builder.js';
+import { UpstreamPools } from './upstream-pools.js';
 
 function deps(warnings: string[] = []) {
   const pools: Pool[] = [];
@@ -118,5 +119,65 @@ describe('compileSnapshot', () => {
       await plane.stop();
       await up.close();
     }
+  });
+});
+
+describe('compileSnapshot reuses an unchanged target group', () => {
+  it('keeps the compiled targets and pools of groups whose entries did not change', async () => {
+    const pools = new UpstreamPools({
+      connectTimeoutMs: 1000,
+      maxConnectionsPerTarget: 4,
+      keepAliveTimeoutMs: 1000,
+    });
+    const compile = (s: Parameters<typeof compileSnapshot>[0]) => {
+      const generation = pools.beginGeneration();
+      const c = compileSnapshot(s, {
+        acquirePool: (origin, localAddress) => pools.acquire(origin, localAddress),
+        retainPool: (pool) => pools.retain(pool),
+        warnOnce: () => undefined,
+      });
+      pools.sweep(generation);
+      return c;
+    };
+    const b = new SnapshotBuilder();
+    const a = b.targetGroup('IP');
+    const other = b.targetGroup('IP');
+    for (let i = 1; i <= 3; i++) b.target(a, `10.1.0.${i}`, 8080);
+    b.target(other, '10.2.0.1', 8080);
+    const first = b.build();
+    const c1 = compile(first);
+    // Same entries (as the snapshot builder hands out for unchanged resources), new revision.
+    const second = { ...first, revision: first.revision + 1, targets: [...first.targets] };
+    const c2 = compile(second);
+    const targetsOf = (c: typeof c1, id: string) => c.targetGroups.get(id)!.targets;
+    assert.equal(targetsOf(c2, a)[0], targetsOf(c1, a)[0], 'same compiled target objects');
+    assert.equal(targetsOf(c2, a)[0]!.pool, targetsOf(c1, a)[0]!.pool, 'same pool');
+    assert.equal(pools.size, 4, 'the reused pools survived the sweep');
+    // One target of `a` changes: `a` is compiled again, `other` is still reused.
+    const changed = { ...first.targets[1]!, port: 9090 };
+    const third = {
+      ...first,
+      revision: first.revision + 2,
+      targets: first.targets.map((t, i) => (i === 1 ? changed : t)),
+    };
+    const c3 = compile(third);
+    assert.notEqual(targetsOf(c3, a)[0], targetsOf(c2, a)[0]);
+    assert.deepEqual(
+      targetsOf(c3, a).map((t) => t.key),
+      ['10.1.0.1:8080', '10.1.0.2:9090', '10.1.0.3:8080'],
+    );
+    assert.equal(targetsOf(c3, other)[0], targetsOf(c1, other)[0]);
+    assert.equal(pools.size, 4, 'the :8080 pool of the changed target was swept, :9090 added');
+    // A pool swept since (its group left the snapshot) is never handed out again.
+    const withoutOther = {
+      ...third,
+      revision: third.revision + 1,
+      targets: third.targets.filter((t) => t.targetGroupId !== other),
+    };
+    compile(withoutOther);
+    const back = compile({ ...third, revision: third.revision + 2 });
+    assert.notEqual(targetsOf(back, other)[0], targetsOf(c1, other)[0], 'recompiled, new pool');
+    assert.equal(pools.size, 4);
+    await pools.closeAll(100);
   });
 });

@@ -10,6 +10,7 @@ import type {
   RuleAction,
   Service,
   ServiceNetwork,
+  Target,
   TargetGroup,
 } from '../model/lattice-types.js';
 import type { Owned, Snapshot } from '../model/snapshot-types.js';
@@ -129,6 +130,43 @@ export interface CompileDeps {
   /** HTTP/2 sessions per target origin, for HTTP2/GRPC target groups (spec §7.3). */
   acquireHttp2?(origin: string, localAddress?: string): Http2Origin;
   warnOnce(key: string, message: string, fields?: Record<string, unknown>): void;
+  /**
+   * Keeps a pool from an earlier compile for this one (as `acquirePool` would have); false when
+   * it is not one of this plane's live pools. Lets unchanged target groups be reused.
+   */
+  retainPool?(pool: Dispatcher): boolean;
+}
+
+/** A target group's compiled targets and the snapshot entries they were compiled from. */
+class CompiledGroupTargets {
+  constructor(
+    readonly sources: readonly Owned<Target>[],
+    readonly targets: CompiledTarget[],
+  ) {}
+}
+
+/**
+ * Compiled targets per target-group entry. Snapshot entries are immutable and keep their identity
+ * while unchanged (snapshot-builder.ts), so a group whose entry and target entries are the same
+ * objects as at the last compile compiles to the same targets: with 100,000 targets, compiling
+ * each again on every API write was most of a rebuild (bench/README.md, control plane at 10k).
+ */
+const compiledGroups = new WeakMap<object, CompiledGroupTargets>();
+
+/** The last compile's targets of `g`, if still valid for `sources` and their pools retained. */
+function reuseGroupTargets(
+  g: Owned<TargetGroup>,
+  sources: readonly Owned<Target>[],
+  deps: CompileDeps,
+): CompiledTarget[] | undefined {
+  const memo = compiledGroups.get(g);
+  if (memo === undefined || deps.retainPool === undefined) return undefined;
+  const before = memo.sources;
+  if (before.length !== sources.length) return undefined;
+  for (let i = 0; i < sources.length; i++) if (before[i] !== sources[i]) return undefined;
+  for (const t of memo.targets)
+    if (t.pool !== undefined && !deps.retainPool(t.pool)) return undefined;
+  return memo.targets;
 }
 
 /** Association states in which traffic flows (the association exists and is not being removed). */
@@ -166,7 +204,33 @@ export function compileSnapshot(snapshot: Snapshot, deps: CompileDeps): Compiled
   );
   const targetsByGroup = new Map<string, CompiledTarget[]>();
   const groups = new Map<string, Owned<TargetGroup>>(snapshot.targetGroups.map((g) => [g.id, g]));
+  const sourcesByGroup = new Map<string, Owned<Target>[]>();
   for (const t of snapshot.targets) {
+    let list = sourcesByGroup.get(t.targetGroupId);
+    if (list === undefined) sourcesByGroup.set(t.targetGroupId, (list = []));
+    list.push(t);
+  }
+  // Only plain IP groups are reused: their addresses are the target ids (INSTANCE and ALB targets
+  // resolve through other entries), with no namespace VPC, Lambda or HTTP/2 sessions involved.
+  const reusable = (g: Owned<TargetGroup>): boolean =>
+    g.type === 'IP' &&
+    !namespaceVpcs.has(g.config?.vpcIdentifier ?? '') &&
+    g.config?.protocolVersion !== 'HTTP2' &&
+    g.config?.protocolVersion !== 'GRPC';
+  const fresh = new Set<string>();
+  const reused = new Set<string>();
+  for (const [groupId, sources] of sourcesByGroup) {
+    const g = groups.get(groupId);
+    if (g === undefined || !reusable(g)) continue;
+    const targets = reuseGroupTargets(g, sources, deps);
+    if (targets === undefined) fresh.add(groupId);
+    else {
+      targetsByGroup.set(groupId, targets);
+      reused.add(groupId);
+    }
+  }
+  for (const t of snapshot.targets) {
+    if (reused.has(t.targetGroupId)) continue;
     const g = groups.get(t.targetGroupId);
     if (g === undefined) continue;
     const port = t.port ?? g.config?.port ?? (g.config?.protocol === 'HTTPS' ? 443 : 80);
@@ -217,6 +281,13 @@ export function compileSnapshot(snapshot: Snapshot, deps: CompileDeps): Compiled
     const compiled = new CompiledTarget(t.id, port, address, draining, pool, h2);
     compiled.localAddress = localAddress;
     list.push(compiled);
+  }
+  for (const groupId of fresh) {
+    const g = groups.get(groupId)!;
+    compiledGroups.set(
+      g,
+      new CompiledGroupTargets(sourcesByGroup.get(groupId)!, targetsByGroup.get(groupId) ?? []),
+    );
   }
   const targetGroups = new Map<string, TargetGroupRuntime>();
   for (const g of snapshot.targetGroups) {

@@ -325,6 +325,7 @@ class DataPlaneImpl implements DataPlane {
       compiled = compileSnapshot(snapshot, {
         region: this.region,
         acquirePool: (origin, localAddress) => this.pools.acquire(origin, localAddress),
+        retainPool: (pool) => this.pools.retain(pool),
         acquireFunction: this.lambda?.acquireFor(this.region ?? snapshot.region),
         acquireHttp2: (origin, localAddress) => this.h2pools.acquire(origin, localAddress),
         warnOnce: (key, message, fields) => this.warnOnce(key, message, fields),

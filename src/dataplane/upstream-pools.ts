@@ -56,6 +56,7 @@ class LazyPool extends Dispatcher {
 
 class PoolEntry {
   constructor(
+    readonly key: string,
     readonly pool: LazyPool,
     public generation: number,
   ) {}
@@ -69,6 +70,7 @@ class PoolEntry {
 export class UpstreamPools {
   private readonly entries = new Map<string, PoolEntry>();
   private readonly origins = new WeakMap<object, string>();
+  private readonly byPool = new WeakMap<object, PoolEntry>();
   private generation = 0;
   private readonly options: UpstreamPoolOptions;
 
@@ -105,9 +107,22 @@ export class UpstreamPools {
       this.options.counters?.watchPool(made, origin.startsWith('https:'));
       return made;
     });
-    this.entries.set(key, new PoolEntry(pool, this.generation));
+    const entry = new PoolEntry(key, pool, this.generation);
+    this.entries.set(key, entry);
+    this.byPool.set(pool, entry);
     this.origins.set(pool, origin);
     return pool;
+  }
+
+  /**
+   * Marks a pool `acquire` returned earlier as used by the compile in progress, as acquiring it
+   * again would; false when it is not one of these pools or was swept since.
+   */
+  retain(pool: object): boolean {
+    const entry = this.byPool.get(pool);
+    if (entry === undefined || this.entries.get(entry.key) !== entry) return false;
+    entry.generation = this.generation;
+    return true;
   }
 
   /** The origin (`http://ip:port`) a pool from `acquire` connects to; undefined for others. */
