@@ -299,7 +299,13 @@ class PassthroughConnection {
   private connectTo(target: CompiledTarget, idleMs: number): void {
     const socket = this.socket;
     this.phase = PHASE_CONNECTING;
-    const up = connect({ host: target.address!, port: target.port, allowHalfOpen: true });
+    // A namespace VPC's target is reached from its Lattice address (netns/: policy routing).
+    const up = connect({
+      host: target.address!,
+      port: target.port,
+      localAddress: target.localAddress,
+      allowHalfOpen: true,
+    });
     this.upstream = up;
     up.setNoDelay(true);
     socket.setTimeout(this.owner.options.connectTimeoutMs);

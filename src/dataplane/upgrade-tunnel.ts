@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { DATAPLANE_RESPONSES, type FailureReason } from '../errors/dataplane-outcomes.js';
 import { newTraceparent } from '../observability/trace-context.js';
 import type { CompiledVpc } from './compile-snapshot.js';
@@ -121,10 +121,18 @@ export function tunnelUpgrade(
 
   const out = requestHead(req, url, l, vpc, choice.targetHeader, requestId, d.identityHeaders);
   const secure = origin.startsWith('https:');
+  // A namespace VPC's target is reached from its Lattice address (netns/: policy routing).
+  const localAddress = target.localAddress;
   // spec §7.3: HTTPS targets' certificates are not validated (as Lattice).
   const up = secure
-    ? tlsConnect({ host: target.address, port: target.port, rejectUnauthorized: false })
-    : netConnect({ host: target.address, port: target.port });
+    ? tlsConnect({
+        host: target.address,
+        port: target.port,
+        rejectUnauthorized: false,
+        // tls.connect hands localAddress to net.connect; its typings leave it out.
+        ...({ localAddress } as ConnectionOptions),
+      })
+    : netConnect({ host: target.address, port: target.port, localAddress });
   up.setNoDelay(true);
   let phase: 'connecting' | 'head' | 'open' | 'done' = 'connecting';
   let held: Buffer | null = null;
