@@ -100,7 +100,10 @@ async function startTargetIn(ns: string, name: string): Promise<void> {
   await ip('-n', ns, 'addr', 'add', '10.0.0.10/32', 'dev', 'lo');
   const code =
     "const [name]=process.argv.slice(1);require('http').createServer((q,s)=>{s.setHeader('content-type','text/plain');" +
-    "s.end(name+' saw '+q.socket.remoteAddress)}).listen(8080,'10.0.0.10',()=>console.log('ready'))";
+    "s.end(name+' saw '+q.socket.remoteAddress)})" +
+    // An HTTP/1.1 upgrade is answered 101 and each chunk echoed with the target's name.
+    ".on('upgrade',(q,sock)=>{sock.write('HTTP/1.1 101 Switching Protocols\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\n\\r\\n');" +
+    "sock.on('data',(d)=>sock.write(name+':'+d))}).listen(8080,'10.0.0.10',()=>console.log('ready'))";
   const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', code, name], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -254,6 +257,31 @@ describe('VPCs as network namespaces', { skip }, () => {
         assert.equal(got!.body, `target-in-${to} saw ${lattice[to]}`, `${from} → ${to}`);
       }
     }
+  });
+
+  test("an upgraded connection (WebSocket) from A reaches B's target inside B's namespace", async () => {
+    // A raw HTTP/1.1 upgrade from a client in A, by DNS name: the tunnel to the target opens
+    // from B's Lattice address, so the 10.0.0.10 that answers is B's.
+    const code =
+      "const [host,port]=process.argv.slice(1);const s=require('net').connect(+port,host);let got='';" +
+      "s.write('GET /ws HTTP/1.1\\r\\nHost: '+host+'\\r\\nConnection: Upgrade\\r\\nUpgrade: websocket\\r\\n" +
+      "Sec-WebSocket-Version: 13\\r\\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\\r\\n\\r\\n');" +
+      "s.on('data',(d)=>{got+=d;if(got.includes('\\r\\n\\r\\n')&&!got.includes('ping')){s.write('ping')}" +
+      "if(got.includes(':ping')){console.log(JSON.stringify(got));s.destroy()}});" +
+      "s.on('error',(e)=>{console.log(JSON.stringify(String(e)));});setTimeout(()=>{console.log(JSON.stringify(got));process.exit(0)},10000).unref()";
+    const { stdout } = await run('ip', [
+      'netns',
+      'exec',
+      NS.a,
+      process.execPath,
+      '-e',
+      code,
+      names.b,
+      String(port),
+    ]);
+    const got = JSON.parse(stdout.trim().split('\n')[0]!) as string;
+    assert.match(got, /^HTTP\/1\.1 101 /, got);
+    assert.ok(got.endsWith('target-in-b:ping'), got);
   });
 
   test('DNS at the Lattice address answers with that address; IPv6 clients reach it too', async () => {
