@@ -49,24 +49,65 @@ interface TargetGroupReference {
   holderId: string;
 }
 
-/** Every target-group reference of an account's listeners and rules. */
-async function targetGroupReferences(
-  reader: StoreReader,
-  accountId: string,
-): Promise<TargetGroupReference[]> {
-  const [listeners, rules] = await Promise.all([
-    reader.list<Listener>({ kind: 'listener', accountId }),
-    reader.list<Rule>({ kind: 'rule', accountId }),
-  ]);
+/** The target groups an action forwards to, as bare IDs (stored actions hold IDs already). */
+export function actionTargetGroupIds(action: RuleAction | undefined): string[] {
+  return (action?.forward?.targetGroups ?? []).map((w) =>
+    idFromIdentifier(w.targetGroupIdentifier),
+  );
+}
+
+function referencesOf(
+  listeners: StoredResource<Listener>[],
+  rules: StoredResource<Rule>[],
+): TargetGroupReference[] {
   const out: TargetGroupReference[] = [];
   const add = (serviceId: string, holderId: string, action: RuleAction): void => {
-    for (const w of action.forward?.targetGroups ?? []) {
-      out.push({ serviceId, holderId, targetGroupId: idFromIdentifier(w.targetGroupIdentifier) });
+    for (const targetGroupId of actionTargetGroupIds(action)) {
+      out.push({ serviceId, holderId, targetGroupId });
     }
   };
-  for (const l of listeners.items) add(l.data.serviceId, l.id, l.data.defaultAction);
-  for (const r of rules.items) add(r.data.serviceId, r.id, r.data.action);
+  for (const l of listeners) add(l.data.serviceId, l.id, l.data.defaultAction);
+  for (const r of rules) add(r.data.serviceId, r.id, r.data.action);
   return out;
+}
+
+/**
+ * The listeners and rules of an account that forward to a target group, through the store's
+ * reference index (`refs` written with each listener and rule), not a scan of the account.
+ */
+export async function listenersAndRulesUsing(
+  reader: StoreReader,
+  accountId: string,
+  targetGroupId: string,
+): Promise<{ listeners: StoredResource<Listener>[]; rules: StoredResource<Rule>[] }> {
+  const [listeners, rules] = await Promise.all([
+    reader.list<Listener>({ kind: 'listener', accountId, refersTo: targetGroupId }),
+    reader.list<Rule>({ kind: 'rule', accountId, refersTo: targetGroupId }),
+  ]);
+  return { listeners: listeners.items, rules: rules.items };
+}
+
+/** References to one target group from an account's listeners and rules (indexed). */
+async function referencesTo(
+  reader: StoreReader,
+  accountId: string,
+  targetGroupId: string,
+): Promise<TargetGroupReference[]> {
+  const { listeners, rules } = await listenersAndRulesUsing(reader, accountId, targetGroupId);
+  return referencesOf(listeners, rules).filter((r) => r.targetGroupId === targetGroupId);
+}
+
+/** References held by one service's listeners and rules (indexed by `data.serviceId`). */
+async function referencesOfService(
+  reader: StoreReader,
+  accountId: string,
+  serviceId: string,
+): Promise<TargetGroupReference[]> {
+  const [listeners, rules] = await Promise.all([
+    reader.list<Listener>({ kind: 'listener', accountId, where: { serviceId } }),
+    reader.list<Rule>({ kind: 'rule', accountId, where: { serviceId } }),
+  ]);
+  return referencesOf(listeners.items, rules.items);
 }
 
 /**
@@ -78,10 +119,8 @@ export async function serviceIdsUsingTargetGroup(
   accountId: string,
   targetGroupId: string,
 ): Promise<string[]> {
-  const refs = await targetGroupReferences(reader, accountId);
-  const ids = new Set<string>();
-  for (const r of refs) if (r.targetGroupId === targetGroupId) ids.add(r.serviceId);
-  return [...ids].sort();
+  const refs = await referencesTo(reader, accountId, targetGroupId);
+  return [...new Set(refs.map((r) => r.serviceId))].sort();
 }
 
 /**
@@ -144,9 +183,10 @@ export async function resolveRuleAction(
   });
   if (fields.length) throw ValidationException.fromFields(fields);
 
-  const refs = await targetGroupReferences(scope.reader, scope.caller.accountId);
+  const accountId = scope.caller.accountId;
   for (const g of groups) {
-    const other = refs.find((r) => r.targetGroupId === g.id && r.serviceId !== service.id);
+    const refs = await referencesTo(scope.reader, accountId, g.id);
+    const other = refs.find((r) => r.serviceId !== service.id);
     if (other) {
       throw new ConflictException(
         `Target group ${g.id} is already used by service ${other.serviceId}. A target group can serve the listeners and rules of only one service.`,
@@ -155,11 +195,8 @@ export async function resolveRuleAction(
       );
     }
   }
-  const used = new Set(
-    refs
-      .filter((r) => r.serviceId === service.id && r.holderId !== holderId)
-      .map((r) => r.targetGroupId),
-  );
+  const own = await referencesOfService(scope.reader, accountId, service.id);
+  const used = new Set(own.filter((r) => r.holderId !== holderId).map((r) => r.targetGroupId));
   for (const g of groups) used.add(g.id);
   const limit = scope.ctx.quotas.targetGroupsPerService;
   if (used.size > limit) {
@@ -293,6 +330,7 @@ export async function createListener(
       name,
       parentId: service.id,
       data: listener,
+      refs: actionTargetGroupIds(defaultAction),
     });
   } catch (err) {
     if (err instanceof StoreConflictError && err.field === 'name') {
@@ -371,6 +409,7 @@ export async function updateListener(
     id: updated.id,
     accountId: listener.accountId,
     data: updated,
+    refs: actionTargetGroupIds(defaultAction),
   });
   return renderListener(updated);
 }

@@ -14,7 +14,7 @@ import {
 } from '../model/validation/rule-action-validation.js';
 import { StoreConflictError } from '../store/store-errors.js';
 import type { StoredResource } from '../store/store.js';
-import { findServiceListener, resolveRuleAction } from './listeners.js';
+import { actionTargetGroupIds, findServiceListener, resolveRuleAction } from './listeners.js';
 import { checkQuota, findOwned, notFound } from './lookups.js';
 import { arnScope, type OperationScope, type WriteScope } from './manager-context.js';
 import { encodeNextToken, parsePageParams } from './pagination.js';
@@ -176,6 +176,7 @@ export async function createRule(
       name,
       parentId: listener.id,
       data: rule,
+      refs: actionTargetGroupIds(rule.action),
     });
   } catch (err) {
     if (err instanceof StoreConflictError && err.field === 'name') {
@@ -312,7 +313,13 @@ export async function updateRule(
     await checkPriorityFree(scope, found.listener.id, input.priority as number, rule.id);
   }
   const updated = await applyRuleUpdate(scope, found, rule, input);
-  await scope.tx.update({ kind: 'rule', id: rule.id, accountId: rule.accountId, data: updated });
+  await scope.tx.update({
+    kind: 'rule',
+    id: rule.id,
+    accountId: rule.accountId,
+    data: updated,
+    refs: actionTargetGroupIds(updated.action),
+  });
   return renderRule(updated);
 }
 
@@ -441,6 +448,7 @@ export async function batchUpdateRule(
       id: it.rule!.id,
       accountId: it.rule!.accountId,
       data: it.updated!,
+      refs: actionTargetGroupIds(it.updated!.action),
     });
     successful.push(renderRule(it.updated!));
   }

@@ -82,10 +82,13 @@ function forwardedGroupIds(action: RuleAction | undefined): string[] {
 /**
  * Which services forward to which target groups of the account: listener default actions (kind
  * `listener`, `data.defaultAction`) and rules (kind `rule`, `data.action`). Keyed by group id.
+ * With `targetGroupId`, only that group's users, read through the store's reference index
+ * (`refersTo`) instead of every listener and rule of the account.
  */
 export async function targetGroupUsage(
   scope: OperationScope,
   accountId: string,
+  targetGroupId?: string,
 ): Promise<Map<string, Set<string>>> {
   const usage = new Map<string, Set<string>>();
   const add = (tgId: string, svcArn: string): void => {
@@ -94,8 +97,8 @@ export async function targetGroupUsage(
     set.add(svcArn);
   };
   const [listeners, rules] = await Promise.all([
-    scope.reader.list<Listener>({ kind: 'listener', accountId }),
-    scope.reader.list<Rule>({ kind: 'rule', accountId }),
+    scope.reader.list<Listener>({ kind: 'listener', accountId, refersTo: targetGroupId }),
+    scope.reader.list<Rule>({ kind: 'rule', accountId, refersTo: targetGroupId }),
   ]);
   const arns = { partition: scope.ctx.partition, region: scope.ctx.region, accountId };
   for (const l of listeners.items) {
@@ -176,7 +179,7 @@ export async function getTargetGroup(
 ): Promise<Record<string, unknown>> {
   const found = await findOwned<TargetGroup>(scope, 'target-group', identifier);
   const tg = found.data;
-  const usage = await targetGroupUsage(scope, found.accountId);
+  const usage = await targetGroupUsage(scope, found.accountId, found.id);
   const out: Record<string, unknown> = {
     id: tg.id,
     arn: tg.arn,
@@ -284,7 +287,7 @@ export async function deleteTargetGroup(
   identifier: string,
 ): Promise<Record<string, unknown>> {
   const found = await findOwned<TargetGroup>(scope, 'target-group', identifier);
-  const usage = await targetGroupUsage(scope, found.accountId);
+  const usage = await targetGroupUsage(scope, found.accountId, found.id);
   const services = usage.get(found.id);
   if (services?.size) {
     throw new ConflictException(

@@ -382,7 +382,7 @@ export async function listTargets(
   const tg = found.data;
   const checksEnabled =
     tg.type !== 'LAMBDA' && tg.type !== 'ALB' && resolveHealthCheck(tg.config).enabled;
-  const usage = await targetGroupUsage(scope, found.accountId);
+  const usage = await targetGroupUsage(scope, found.accountId, found.id);
   const inUse = (usage.get(tg.id)?.size ?? 0) > 0;
   const records = (await scope.ctx.targetHealth?.get(tg.id)) ?? [];
   const health = new Map(records.map((r) => [targetKey(tg.id, r.targetId, r.port), r]));

@@ -19,6 +19,67 @@ export function runStoreContract(adapter: string, open: () => Promise<Store>): v
     });
   };
 
+  withStore(
+    'refs: refersTo lists the referring resources; update replaces, delete and rollback drop',
+    async (s) => {
+      const ids = async (kind: 'listener' | 'rule', ref: string, accountId?: string) =>
+        (await s.reader.list({ kind, refersTo: ref, ...(accountId ? { accountId } : {}) })).items
+          .map((r) => r.id)
+          .sort();
+      await s.transact(async (tx) => {
+        await tx.insert({
+          kind: 'listener',
+          id: 'l-1',
+          accountId: 'a',
+          data: {},
+          refs: ['tg-1', 'tg-2'],
+        });
+        await tx.insert({
+          kind: 'listener',
+          id: 'l-2',
+          accountId: 'a',
+          data: {},
+          refs: ['tg-2', 'tg-2'],
+        });
+        await tx.insert({ kind: 'rule', id: 'r-1', accountId: 'b', data: {}, refs: ['tg-2'] });
+        await tx.insert({ kind: 'listener', id: 'l-3', accountId: 'a', data: {} });
+      });
+      assert.deepEqual(await ids('listener', 'tg-1'), ['l-1']);
+      assert.deepEqual(await ids('listener', 'tg-2'), ['l-1', 'l-2']);
+      assert.deepEqual(await ids('rule', 'tg-2'), ['r-1']);
+      assert.deepEqual(await ids('rule', 'tg-2', 'a'), []);
+      assert.equal(await s.reader.count({ kind: 'listener', refersTo: 'tg-2' }), 2);
+      await s.transact(async (tx) => {
+        await tx.update({ kind: 'listener', id: 'l-1', accountId: 'a', data: { x: 1 } });
+        await tx.update({ kind: 'listener', id: 'l-2', accountId: 'a', data: {}, refs: ['tg-3'] });
+      });
+      assert.deepEqual(await ids('listener', 'tg-1'), ['l-1'], 'an update without refs keeps them');
+      assert.deepEqual(await ids('listener', 'tg-2'), ['l-1']);
+      assert.deepEqual(await ids('listener', 'tg-3'), ['l-2']);
+      await assert.rejects(
+        s.transact(async (tx) => {
+          await tx.delete('listener', 'l-1');
+          await tx.update({ kind: 'listener', id: 'l-2', accountId: 'a', data: {}, refs: [] });
+          throw new Error('roll back');
+        }),
+      );
+      assert.deepEqual(await ids('listener', 'tg-1'), ['l-1']);
+      assert.deepEqual(await ids('listener', 'tg-3'), ['l-2']);
+      await s.transact(async (tx) => {
+        await tx.delete('listener', 'l-1');
+      });
+      assert.deepEqual(await ids('listener', 'tg-1'), []);
+      await s.transact(async (tx) => {
+        await tx.insert({ kind: 'listener', id: 'l-1', accountId: 'a', data: {} });
+      });
+      assert.deepEqual(
+        await ids('listener', 'tg-1'),
+        [],
+        'a deleted resource leaves no refs behind',
+      );
+    },
+  );
+
   withStore('insert, get, getByArn, getByName', async (s) => {
     assert.equal(await s.currentRevision(), 0);
     await s.transact(async (tx) => {

@@ -26,6 +26,11 @@ export interface ResourceInput<T = unknown> {
   name?: string | null;
   parentId?: string | null;
   data: T;
+  /**
+   * IDs of other resources this one refers to (e.g. the target groups a listener or rule forwards
+   * to), for `ListQuery.refersTo`. On `update`, given replaces the set; absent keeps it.
+   */
+  refs?: readonly string[];
 }
 
 export interface ListQuery {
@@ -34,6 +39,8 @@ export interface ListQuery {
   parentId?: string;
   /** Equality filters on top-level string/number/boolean fields of `data`. */
   where?: Record<string, string | number | boolean>;
+  /** Only resources whose `refs` (see `ResourceInput.refs`) include this id; indexed. */
+  refersTo?: string;
   /** Return resources whose id sorts after this one (keyset pagination). */
   afterId?: string;
   limit?: number;

@@ -63,4 +63,24 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE INDEX resources_data_service ON resources(kind, json_extract(data, '$.serviceId'));
   CREATE INDEX resources_data_vpc ON resources(kind, json_extract(data, '$.vpcId'));
   `,
+  // 3: which resources refer to which (`ResourceInput.refs`, `ListQuery.refersTo`), kept in the
+  // write's transaction, so "which listeners and rules forward to this target group" (spec §1.5
+  // TargetGroup) stops reading every listener and rule of the account. Backfilled from the
+  // forwards already stored (stored actions hold bare target-group ids).
+  `
+  CREATE TABLE resource_refs (
+    ref_id TEXT NOT NULL,
+    resource_id TEXT NOT NULL,
+    PRIMARY KEY (ref_id, resource_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX resource_refs_resource ON resource_refs(resource_id);
+  INSERT OR IGNORE INTO resource_refs (ref_id, resource_id)
+    SELECT json_extract(f.value, '$.targetGroupIdentifier'), r.id
+    FROM resources r, json_each(r.data, '$.defaultAction.forward.targetGroups') f
+    WHERE r.kind = 'listener' AND json_extract(f.value, '$.targetGroupIdentifier') IS NOT NULL;
+  INSERT OR IGNORE INTO resource_refs (ref_id, resource_id)
+    SELECT json_extract(f.value, '$.targetGroupIdentifier'), r.id
+    FROM resources r, json_each(r.data, '$.action.forward.targetGroups') f
+    WHERE r.kind = 'rule' AND json_extract(f.value, '$.targetGroupIdentifier') IS NOT NULL;
+  `,
 ];

@@ -140,6 +140,10 @@ class SqliteReader implements StoreReader {
       clauses.push(`json_extract(data, '$.${field}') = ?`);
       params.push(typeof value === 'boolean' ? (value ? 1 : 0) : value);
     }
+    if (query.refersTo !== undefined) {
+      clauses.push('id IN (SELECT resource_id FROM resource_refs WHERE ref_id = ?)');
+      params.push(query.refersTo);
+    }
     if (query.afterId !== undefined) {
       clauses.push('id > ?');
       params.push(query.afterId);
@@ -218,6 +222,12 @@ class SqliteTransaction extends SqliteReader implements StoreTransaction {
     super(db);
   }
 
+  /** Replaces the `refs` of a resource (same transaction as its write). */
+  private setRefs(id: string, refs: readonly string[]): void {
+    this.stmts.clearRefs.run(id);
+    for (const ref of new Set(refs)) this.stmts.insertRef.run(ref, id);
+  }
+
   private record(kind: ResourceKind, id: string, accountId: string, op: 'put' | 'delete'): void {
     this.changes.push({ revision: this.revision, kind, id, accountId, op });
   }
@@ -237,6 +247,7 @@ class SqliteTransaction extends SqliteReader implements StoreTransaction {
     } catch (err) {
       throw translateConstraint(err, input);
     }
+    if (input.refs?.length) this.setRefs(input.id, input.refs);
     this.record(input.kind, input.id, input.accountId, 'put');
     return {
       kind: input.kind,
@@ -274,6 +285,7 @@ class SqliteTransaction extends SqliteReader implements StoreTransaction {
     } catch (err) {
       throw translateConstraint(err, input);
     }
+    if (input.refs !== undefined) this.setRefs(input.id, input.refs);
     this.record(input.kind, input.id, current.accountId, 'put');
     return {
       kind: input.kind,
@@ -291,6 +303,7 @@ class SqliteTransaction extends SqliteReader implements StoreTransaction {
     const row = this.stmts.selectAccount.get(id, kind) as { account_id: string } | undefined;
     if (!row) return false;
     this.stmts.remove.run(id, kind);
+    this.stmts.clearRefs.run(id);
     this.record(kind, id, row.account_id, 'delete');
     return true;
   }
@@ -327,6 +340,8 @@ interface WriteStatements {
   putIdem: Database.Statement;
   setRevision: Database.Statement;
   insertChange: Database.Statement;
+  insertRef: Database.Statement;
+  clearRefs: Database.Statement;
   begin: Database.Statement;
   commit: Database.Statement;
 }
@@ -377,6 +392,10 @@ export class SqliteStore implements Store {
       insertChange: this.writeDb.prepare(
         'INSERT INTO changes (revision, kind, id, account_id, op) VALUES (?, ?, ?, ?, ?)',
       ),
+      insertRef: this.writeDb.prepare(
+        'INSERT OR IGNORE INTO resource_refs (ref_id, resource_id) VALUES (?, ?)',
+      ),
+      clearRefs: this.writeDb.prepare('DELETE FROM resource_refs WHERE resource_id = ?'),
     };
     this.lastSeenRevision = this.readRevision(this.writeDb);
   }
