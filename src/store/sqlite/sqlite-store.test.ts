@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import Database from 'better-sqlite3';
 import { runStoreContract } from '../store-contract.js';
+import { SQLITE_MIGRATIONS } from './migrations.js';
 import { createSqliteStore } from './sqlite-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'trellis-sqlite-'));
@@ -47,4 +49,34 @@ test('sqlite: migrations are versioned and a reopened file keeps its data', asyn
   assert.equal((await b.reader.get<{ x: number }>('vpc', 'vpc-1'))?.data.x, 1);
   assert.equal(await b.currentRevision(), 1);
   await b.close();
+});
+
+test('sqlite: migration 3 backfills the target-group references of stored listeners and rules', async () => {
+  // A file as a Trellis before migration 3 left it: migrations 1–2, a listener and a rule.
+  const file = join(dir, 'before-refs.db');
+  const db = new Database(file);
+  db.exec(SQLITE_MIGRATIONS[0]!);
+  db.exec(SQLITE_MIGRATIONS[1]!);
+  db.pragma('user_version = 2');
+  const insert = db.prepare(
+    "INSERT INTO resources (id, kind, account_id, parent_id, data, revision) VALUES (?, ?, 'a', '', ?, 1)",
+  );
+  const forward = (...ids: string[]) => ({
+    forward: { targetGroups: ids.map((targetGroupIdentifier) => ({ targetGroupIdentifier })) },
+  });
+  insert.run('listener-1', 'listener', JSON.stringify({ defaultAction: forward('tg-1', 'tg-2') }));
+  insert.run('listener-2', 'listener', JSON.stringify({ defaultAction: { fixedResponse: {} } }));
+  insert.run('rule-1', 'rule', JSON.stringify({ action: forward('tg-2') }));
+  db.close();
+  const s = createSqliteStore({ filename: file });
+  try {
+    const ids = async (kind: 'listener' | 'rule', ref: string) =>
+      (await s.reader.list({ kind, refersTo: ref })).items.map((r) => r.id);
+    assert.deepEqual(await ids('listener', 'tg-1'), ['listener-1']);
+    assert.deepEqual(await ids('listener', 'tg-2'), ['listener-1']);
+    assert.deepEqual(await ids('rule', 'tg-2'), ['rule-1']);
+    assert.deepEqual(await ids('rule', 'tg-1'), []);
+  } finally {
+    await s.close();
+  }
 });
