@@ -6,7 +6,9 @@ import { DataPlaneCounters } from './connection-counters.js';
 import type { Snapshot } from '../model/snapshot-types.js';
 import { denyAwsIamGate, type AuthGate } from './auth-gate.js';
 import { compileSnapshot, type CompiledSnapshot, type ListenAddress } from './compile-snapshot.js';
+import type { Dispatcher } from 'undici';
 import {
+  ConnectRetry,
   Exchange,
   onResponseClose,
   onResponseFinish,
@@ -134,7 +136,8 @@ class DataPlaneImpl implements DataPlane {
   private readonly logger: DataPlaneLogger;
   private readonly source: SnapshotSource;
   private readonly health: HealthHooks | undefined;
-  private readonly healthView: TargetHealthView | undefined;
+  /** FastPathHost: read to pick another target after a connect failure (issue #3). */
+  readonly healthView: TargetHealthView | undefined;
   private readonly authGate: AuthGate;
   private readonly pools: UpstreamPools;
   /** Multiplexed HTTP/2 sessions to HTTP2/GRPC targets (spec §7.3). */
@@ -548,17 +551,18 @@ class DataPlaneImpl implements DataPlane {
       (headers['content-length'] !== undefined && headers['content-length'] !== '0');
     const timeout = this.targetResponseMs ?? binding.idleTimeoutMs;
     if (record !== null && !hasBody) record.sentToTargetAt = Date.now();
-    target.pool.dispatch(
-      {
-        path: url,
-        method,
-        headers: out,
-        body: hasBody ? req : null,
-        headersTimeout: timeout,
-        bodyTimeout: timeout,
-      },
-      exchange,
-    );
+    const options: Dispatcher.DispatchOptions = {
+      path: url,
+      method,
+      headers: out,
+      body: hasBody ? req : null,
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
+    };
+    // Another target of the group if this one refuses the connection (issue #3).
+    if (choice.group.candidates.length > 1)
+      exchange.retry = new ConnectRetry(options, choice.group, target, this.healthView);
+    target.pool.dispatch(options, exchange);
   }
 
   /** Malformed requests, oversized heads, smuggling attempts, slow clients (spec §6). */

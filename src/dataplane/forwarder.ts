@@ -4,6 +4,8 @@ import type { Dispatcher } from 'undici';
 import { DATAPLANE_RESPONSES, type FailureReason } from '../errors/dataplane-outcomes.js';
 import { isDroppedResponseHeader } from './header-rules.js';
 import type { RequestCompleteHook, RequestRecord } from './request-record.js';
+import type { TargetHealthView } from './target-health.js';
+import type { CompiledTarget, TargetGroupRuntime } from './target-picker.js';
 
 /**
  * The data plane's `ServerResponse`: carries the request's exchange and record so the per-response
@@ -99,6 +101,37 @@ export function classifyUpstreamError(err: unknown): Outcome {
   }
 }
 
+/**
+ * Other targets of the same group tried when a connection to the chosen one cannot be made
+ * (issue #3; nginx `proxy_next_upstream error`, Envoy `connect-failure`); as on the fast path.
+ */
+export const MAX_CONNECT_RETRIES = 2;
+
+/** Errors meaning no connection was made, so nothing of the request reached the target. */
+function isConnectFailure(err: unknown): boolean {
+  switch ((err as { code?: unknown } | null)?.code) {
+    case 'ECONNREFUSED':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EADDRNOTAVAIL':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** What a retry on another target needs (set by the data plane for forwarded requests). */
+export class ConnectRetry {
+  readonly failed: CompiledTarget[] = [];
+  constructor(
+    readonly options: Dispatcher.DispatchOptions,
+    readonly group: TargetGroupRuntime,
+    public target: CompiledTarget,
+    readonly view: TargetHealthView | undefined,
+  ) {}
+}
+
 /** Thrown into undici when the client went away, so the upstream request is cancelled. */
 class ClientClosedError extends Error {
   readonly code = 'TRELLIS_CLIENT_CLOSED';
@@ -119,6 +152,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private resumeUpstream: (() => void) | null = null;
   private state = STATE_WAITING;
   private drainHooked = false;
+  /** Retry on another target after a connect failure (issue #3); null when not possible. */
+  retry: ConnectRetry | null = null;
 
   constructor(req: IncomingMessage, res: DataPlaneResponse) {
     this.req = req;
@@ -177,6 +212,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onError(err: Error): void {
     const wasStreaming = this.state === STATE_STREAMING;
     if (this.state === STATE_DONE) return;
+    if (this.state === STATE_WAITING && this.retryOtherTarget(err)) return;
     this.state = STATE_DONE;
     const res = this.res;
     if (err instanceof ClientClosedError || res.destroyed) {
@@ -193,6 +229,28 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     // The request body may be half-read: answer and close rather than resync the stream.
     reply(res, outcome.status, outcome.body, outcome.reason, !this.req.complete);
+  }
+
+  /**
+   * The connection could not be made: try another target of the group (at most
+   * `MAX_CONNECT_RETRIES`), when the request body, if any, was not read yet.
+   */
+  private retryOtherTarget(err: Error): boolean {
+    const r = this.retry;
+    if (r === null || !isConnectFailure(err) || r.failed.length >= MAX_CONNECT_RETRIES)
+      return false;
+    const req = this.req;
+    const res = this.res;
+    if (res.destroyed || (r.options.body !== null && (req.readableDidRead || req.destroyed)))
+      return false;
+    r.failed.push(r.target);
+    const next = r.group.selectOther(r.view, r.failed);
+    if (next?.pool === undefined) return false;
+    r.target = next;
+    if (res.record !== null) res.record.targetIpPort = next.ipPort;
+    this.abortUpstream = null;
+    next.pool.dispatch(r.options, this);
+    return true;
   }
 
   /** The client connection closed first: cancel the upstream request. */

@@ -112,6 +112,29 @@ export class TargetGroupRuntime {
     return list[i < n ? i : 0];
   }
 
+  /**
+   * Another target after a connect failure (issue #3, like nginx `proxy_next_upstream error`): the
+   * next one by round robin that is not in `tried`; undefined when every candidate was tried.
+   */
+  selectOther(
+    view: TargetHealthView | undefined,
+    tried: readonly CompiledTarget[],
+  ): CompiledTarget | undefined {
+    let list = this.candidates;
+    if (view !== undefined && this.healthChecked && list.length > 0) {
+      if (view.generation !== this.cachedGeneration) this.refresh(view);
+      if (this.routable.length > 0) list = this.routable;
+    }
+    const n = list.length;
+    for (let k = 0; k < n; k++) {
+      const i = this.cursor;
+      this.cursor = i + 1 >= n ? 0 : i + 1;
+      const t = list[i < n ? i : 0]!;
+      if (!tried.includes(t)) return t;
+    }
+    return undefined;
+  }
+
   private refresh(view: TargetHealthView): void {
     this.cachedGeneration = view.generation;
     this.routable = this.candidates.filter((t) => view.isRoutable(this.id, t.key));

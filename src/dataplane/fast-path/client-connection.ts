@@ -37,6 +37,7 @@ import {
   type UpstreamConnection,
   type UpstreamUser,
 } from './upstream-pool.js';
+import type { CompiledTarget } from '../target-picker.js';
 
 const R = DATAPLANE_RESPONSES;
 const MAX_URL_BYTES = 16 * 1024;
@@ -62,6 +63,12 @@ export const CLIENT_DEADLINE_IDLE = 2;
 /** Closing: our side ended; the socket is cut if the client does not close in time. */
 export const CLIENT_DEADLINE_LINGER = 3;
 const LINGER_MS = 5_000;
+/**
+ * Other targets of the same group tried when a connection to the chosen one cannot be made
+ * (issue #3; nginx `proxy_next_upstream error`, Envoy `connect-failure`): nothing reached the
+ * target, so this is safe for every method.
+ */
+export const MAX_CONNECT_RETRIES = 2;
 
 /** Response relay states. */
 const RESP_HEAD = 0;
@@ -139,6 +146,8 @@ export class ClientConnection implements UpstreamUser {
   private pool: FastPool | null = null;
   private upstream: UpstreamConnection | null = null;
   private retried = false;
+  /** Targets whose connection failed for the request in flight (connect retries, issue #3). */
+  private readonly failedTargets: CompiledTarget[] = [];
   private readMark = 0;
   private writeMark = 0;
   // The answer being relayed.
@@ -266,6 +275,7 @@ export class ClientConnection implements UpstreamUser {
     this.headersSent = false;
     this.respStatus = 0;
     this.retried = false;
+    this.failedTargets.length = 0;
     let url = head.url;
     const method = head.method;
 
@@ -400,8 +410,9 @@ export class ClientConnection implements UpstreamUser {
   /** Sends held body bytes to the target; false when waiting (bytes, a connection, or drain). */
   private pumpBody(): boolean {
     const up = this.upstream;
-    if (up === null) {
-      // Queued for a connection: hold the bytes, stop reading.
+    if (up === null || !up.connected) {
+      // Queued for a connection, or still connecting: hold the bytes (a connect failure may then
+      // retry another target with the whole body, issue #3), stop reading.
       if (this.pending !== null) this.socket.pause();
       return false;
     }
@@ -813,6 +824,7 @@ export class ClientConnection implements UpstreamUser {
     if (this.state === S_CLOSED || respState === RESP_DONE) return;
     // A kept-alive connection the target had already closed: try once more on a fresh one, when
     // nothing of the answer arrived and the request had no body to replay.
+    if (!conn.connected && err !== RESPONSE_TIMEOUT && this.retryOtherTarget()) return;
     if (
       conn.reused &&
       !this.retried &&
@@ -834,6 +846,29 @@ export class ClientConnection implements UpstreamUser {
       return;
     }
     this.reply(outcome.status, outcome.body, outcome.reason, false);
+  }
+
+  /**
+   * The connection to the chosen target could not be made: nothing of the request reached it
+   * (body bytes wait for the connect, `pumpBody`), so another target of the same group is tried,
+   * at most `MAX_CONNECT_RETRIES` times. The access log then names the target that answered.
+   */
+  private retryOtherTarget(): boolean {
+    const d = this.decision;
+    const failed = d.target;
+    if (failed === null || d.choice === null || this.failedTargets.length >= MAX_CONNECT_RETRIES)
+      return false;
+    this.failedTargets.push(failed);
+    const group = d.choice.group;
+    const next = group.selectOther(this.fast.host.healthView, this.failedTargets);
+    if (next === undefined) return false;
+    const pool = this.fast.poolFor(next, group.type);
+    if (pool === null) return false;
+    d.target = next;
+    this.pool = pool;
+    if (this.record !== null) this.record.targetIpPort = next.ipPort;
+    pool.acquire(this);
+    return true;
   }
 
   /** The answer was relayed completely. */

@@ -7,6 +7,7 @@ import type { ClientLimits, ListenerState } from '../listener-set.js';
 import type { DataPlaneLogger } from '../logger.js';
 import type { RequestCompleteHook, RequestRecord } from '../request-record.js';
 import type { RouteDecision } from '../route-decision.js';
+import type { TargetHealthView } from '../target-health.js';
 import type { CompiledTarget, ForwardChoice } from '../target-picker.js';
 import { ClientConnection, CLIENT_DEADLINE_NONE } from './client-connection.js';
 import {
@@ -39,6 +40,8 @@ export interface FastPathHost {
   readonly counters: DataPlaneCounters;
   /** Whether requests with a record get a proxy span (OTLP export on). */
   readonly traceSpans: boolean;
+  /** Target health, for the other target tried after a connect failure (issue #3). */
+  readonly healthView: TargetHealthView | undefined;
 }
 
 /** Options of `FastPath`. */

@@ -211,6 +211,7 @@ export class FastPool {
     else {
       conn.deadline = this.settings.now() + user.targetTimeoutMs;
       conn.deadlineKind = DEADLINE_RESPONSE;
+      user.upstreamDrain(); // a request body held until the connect (issue #3 retries) may go
     }
   }
 
