@@ -6,7 +6,8 @@
  * already forward to the group (spec §1.5 TargetGroup), so they are what grows with the store.
  *
  * Knobs: BENCH_WRITES (1500 of each kind), BENCH_ROOT (another checkout's tree to run, for a
- * same-minutes baseline), BENCH_SERVICES / BENCH_TARGET_GROUPS / BENCH_TARGETS_PER_GROUP (seed).
+ * same-minutes baseline), BENCH_CPU_PROF (a directory: `trellis up` runs with `--cpu-prof` into it),
+ * BENCH_SERVICES / BENCH_TARGET_GROUPS / BENCH_TARGETS_PER_GROUP (seed).
  */
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -64,6 +65,9 @@ const proc = trackTrellis(
     env: {
       ...seedQuotaEnv(spec),
       TRELLIS_QUOTA_TARGETGROUPSPERREGION: String(spec.targetGroups + writes + 100),
+      ...(process.env.BENCH_CPU_PROF
+        ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROF}` }
+        : {}),
     },
     timeoutMs: 120_000,
     ...(process.env.BENCH_ROOT ? { root: process.env.BENCH_ROOT } : {}),
@@ -108,7 +112,7 @@ try {
       new CreateRuleCommand({
         serviceIdentifier: services[i]!,
         listenerIdentifier: listeners[i]!,
-        name: 'r',
+        name: 'path-r',
         priority: 1,
         match: { httpMatch: { pathMatch: { match: { prefix: '/r' } } } },
         action: forward(i),
