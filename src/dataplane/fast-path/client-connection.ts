@@ -64,6 +64,13 @@ export const CLIENT_DEADLINE_IDLE = 2;
 export const CLIENT_DEADLINE_LINGER = 3;
 const LINGER_MS = 5_000;
 /**
+ * A request body is streaming and the client must send more (issue #3, like nginx
+ * `client_body_timeout` → 408): the service's idle timeout between reads (spec §6), the whole
+ * request within `requestTimeoutMs` (spec §6: bounded by the 10-minute lifetime).
+ */
+export const CLIENT_DEADLINE_BODY = 4;
+const REQUEST_TIMEOUT_BODY = 'Request Timeout\n';
+/**
  * Other targets of the same group tried when a connection to the chosen one cannot be made
  * (issue #3; nginx `proxy_next_upstream error`, Envoy `connect-failure`): nothing reached the
  * target, so this is safe for every method.
@@ -148,6 +155,8 @@ export class ClientConnection implements UpstreamUser {
   private retried = false;
   /** Targets whose connection failed for the request in flight (connect retries, issue #3). */
   private readonly failedTargets: CompiledTarget[] = [];
+  /** When the request's body started to stream (the whole-request bound). */
+  private bodyStartedAt = 0;
   private readMark = 0;
   private writeMark = 0;
   // The answer being relayed.
@@ -182,7 +191,8 @@ export class ClientConnection implements UpstreamUser {
   onData(chunk: Buffer): void {
     const p = this.pending;
     this.pending = p === null ? chunk : Buffer.concat([p, chunk]);
-    if (this.state === S_HEAD && this.deadlineKind === CLIENT_DEADLINE_IDLE) {
+    if (this.deadlineKind === CLIENT_DEADLINE_BODY) this.armBodyDeadline();
+    else if (this.state === S_HEAD && this.deadlineKind === CLIENT_DEADLINE_IDLE) {
       this.deadlineKind = CLIENT_DEADLINE_HEAD;
       this.deadline = this.fast.now + this.fast.limits.headersTimeoutMs;
     }
@@ -392,6 +402,11 @@ export class ClientConnection implements UpstreamUser {
     this.respScanFrom = 0;
     this.pool = pool;
     this.state = this.bodyDone ? S_WAIT : S_BODY;
+    if (!this.bodyDone) {
+      this.bodyStartedAt = fast.now;
+      this.deadlineKind = CLIENT_DEADLINE_BODY;
+      this.armBodyDeadline();
+    }
     if (record !== null && this.bodyDone) record.sentToTargetAt = Date.now();
     pool.acquire(this);
     return this.state !== S_CLOSED;
@@ -440,6 +455,7 @@ export class ClientConnection implements UpstreamUser {
       if (up.deadlineKind === DEADLINE_RESPONSE) up.deadline = this.fast.now + this.targetTimeoutMs;
       if (this.bodyDone) {
         if (this.record !== null) this.record.sentToTargetAt = Date.now();
+        if (this.deadlineKind === CLIENT_DEADLINE_BODY) this.deadlineKind = CLIENT_DEADLINE_NONE;
         this.state = S_WAIT;
         return true;
       }
@@ -501,8 +517,48 @@ export class ClientConnection implements UpstreamUser {
     this.onGone();
   }
 
+  /** Next read of the streaming body due: idle timeout from now, within the whole-request bound. */
+  private armBodyDeadline(): void {
+    const now = this.fast.now;
+    this.deadline = Math.min(
+      now + this.idleTimeoutMs,
+      this.bodyStartedAt + this.fast.limits.requestTimeoutMs,
+    );
+  }
+
+  /**
+   * Whether the request body is stalled by the client: it is streaming, reading is not paused by
+   * us (a queued or connecting target, target back-pressure) and no answer has begun.
+   */
+  private clientStalls(): boolean {
+    const up = this.upstream;
+    return (
+      this.state === S_BODY &&
+      !this.headersSent &&
+      up !== null &&
+      up.connected &&
+      !this.socket.isPaused()
+    );
+  }
+
+  /** The client stopped sending its announced body: 408 and close (nginx client_body_timeout). */
+  private bodyTimedOut(): void {
+    this.deadlineKind = CLIENT_DEADLINE_NONE;
+    this.closeAfter = true;
+    this.dropUpstream(); // the target got part of a body: that connection cannot be reused
+    this.respState = RESP_DONE;
+    this.reply(408, REQUEST_TIMEOUT_BODY, 'ClientProtocolError', true);
+  }
+
   /** A deadline of the coarse clock expired. */
   expire(): void {
+    if (this.deadlineKind === CLIENT_DEADLINE_BODY) {
+      if (this.clientStalls()) this.bodyTimedOut();
+      else if (this.state === S_BODY)
+        this.armBodyDeadline(); // we hold the client: not its fault
+      else this.deadlineKind = CLIENT_DEADLINE_NONE;
+      return;
+    }
     if (
       this.deadlineKind === CLIENT_DEADLINE_HEAD &&
       this.pending !== null &&
@@ -814,6 +870,8 @@ export class ClientConnection implements UpstreamUser {
 
   /** A deadline of the target connection expired (connect or response). */
   upstreamTimedOut(conn: UpstreamConnection, connecting: boolean): void {
+    // The target waits for body bytes the client does not send: the client's timeout, not 504.
+    if (!connecting && this.upstream === conn && this.clientStalls()) return this.bodyTimedOut();
     this.upstreamFailed(conn, connecting ? CONNECT_TIMEOUT : RESPONSE_TIMEOUT);
   }
 
