@@ -97,17 +97,23 @@ async function referencesTo(
   return referencesOf(listeners, rules).filter((r) => r.targetGroupId === targetGroupId);
 }
 
-/** References held by one service's listeners and rules (indexed by `data.serviceId`). */
+/**
+ * References held by one service's listeners and rules, read through the parent index (service →
+ * listeners → rules). A `where: { serviceId }` filter with the account let SQLite pick the
+ * (kind, account) index and read every listener and rule of the account.
+ */
 async function referencesOfService(
   reader: StoreReader,
-  accountId: string,
   serviceId: string,
 ): Promise<TargetGroupReference[]> {
-  const [listeners, rules] = await Promise.all([
-    reader.list<Listener>({ kind: 'listener', accountId, where: { serviceId } }),
-    reader.list<Rule>({ kind: 'rule', accountId, where: { serviceId } }),
-  ]);
-  return referencesOf(listeners.items, rules.items);
+  const listeners = await reader.list<Listener>({ kind: 'listener', parentId: serviceId });
+  const rules = await Promise.all(
+    listeners.items.map((l) => reader.list<Rule>({ kind: 'rule', parentId: l.id })),
+  );
+  return referencesOf(
+    listeners.items,
+    rules.flatMap((page) => page.items),
+  );
 }
 
 /**
@@ -195,7 +201,7 @@ export async function resolveRuleAction(
       );
     }
   }
-  const own = await referencesOfService(scope.reader, accountId, service.id);
+  const own = await referencesOfService(scope.reader, service.id);
   const used = new Set(own.filter((r) => r.holderId !== holderId).map((r) => r.targetGroupId));
   for (const g of groups) used.add(g.id);
   const limit = scope.ctx.quotas.targetGroupsPerService;
