@@ -55,7 +55,7 @@ describe('a stalled request body times out on the fast path (issue #3)', () => {
     b.listener(svc, port, forward(tg));
     host = b.hostOf(svc);
     // Generous against a loaded machine for the 200 below; short for the stall.
-    plane = await startPlane(b, { timeouts: { clientRequestMs: 3_000, clientHeadersMs: 3_000 } });
+    plane = await startPlane(b, { timeouts: { clientRequestMs: 5_000, clientHeadersMs: 5_000 } });
   });
 
   after(async () => {
