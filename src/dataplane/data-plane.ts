@@ -19,6 +19,7 @@ import {
 import {
   connectionListedHeaders,
   isDroppedRequestHeader,
+  pushLatticeRequestHeaders,
   truncateRequestId,
 } from './header-rules.js';
 import {
@@ -33,7 +34,7 @@ import { ListenerSet, type ClientLimits, type ListenerState } from './listener-s
 import { silentLogger, type DataPlaneLogger } from './logger.js';
 import { RequestRecord, type RequestCompleteHook } from './request-record.js';
 import { normalizeRequestTarget } from './request-path.js';
-import { RouteDecision, routeRequest, type RouteAuth } from './route-decision.js';
+import { RouteDecision, routeRequest, type BoundRoute, type RouteAuth } from './route-decision.js';
 import type { SnapshotSource } from './snapshot-source.js';
 import type { TargetHealthView } from './target-health.js';
 import { UpstreamPools } from './upstream-pools.js';
@@ -236,8 +237,7 @@ class DataPlaneImpl implements DataPlane {
     // WebSockets pass through after routing and auth (a difference from Lattice, spec §6).
     const upgradeHost: UpgradeHost = {
       onRequestComplete: () => this.onRequestComplete,
-      route: (out, l, host, method, url, request, record) =>
-        this.route(out, l, host, method, url, request, record),
+      route: this.route,
       originOf: (target) => this.originOf(target),
       connectTimeoutMs: t.targetConnectMs ?? 10_000,
       tunnels: this.tunnels,
@@ -364,15 +364,7 @@ class DataPlaneImpl implements DataPlane {
   }
 
   /** FastPathHost: the shared routing decisions with this plane's current state. */
-  route(
-    out: RouteDecision,
-    l: ListenerState,
-    host: string | undefined,
-    method: string,
-    url: string,
-    request: IncomingMessage,
-    record: RequestRecord | null,
-  ): void {
+  readonly route: BoundRoute = (out, l, host, method, url, request, record) =>
     routeRequest(
       out,
       this.current,
@@ -385,7 +377,6 @@ class DataPlaneImpl implements DataPlane {
       request,
       record,
     );
-  }
 
   /** FastPathHost: the VPC whose clients arrive on `l`. */
   vpcOf(l: ListenerState): CompiledVpc | undefined {
@@ -512,25 +503,16 @@ class DataPlaneImpl implements DataPlane {
       for (let i = out.length - 2; i >= 0; i -= 2)
         if (listed.has(out[i]!.toLowerCase())) out.splice(i, 2);
     }
-    // x-forwarded-for is replaced, not appended: Lattice is where client traffic enters, a
-    // client-supplied chain cannot be verified, and spec §7.5 says it carries the client's own IP.
-    out.push(
-      'x-forwarded-for',
+    pushLatticeRequestHeaders(
+      out,
       socket.remoteAddress ?? '',
-      'x-forwarded-proto',
       l.tls ? 'https' : 'http',
-      'x-forwarded-port',
       l.portText,
-      'x-amzn-lattice-network',
-      vpc.networkHeader,
-      'x-amzn-lattice-target',
+      vpc,
       choice.targetHeader,
-      'x-amzn-source-vpc',
-      vpc.vpcId,
-      'x-amzn-requestid',
       res.requestId,
+      identityHeaders,
     );
-    if (identityHeaders !== undefined) out.push(...identityHeaders); // spec §3.1
     // W3C trace context: a client's traceparent passes unchanged; one is created if absent. With
     // OTLP export on, the proxy's span goes in between: its id is the target's parent.
     if (record !== null && this.traceSpans) {

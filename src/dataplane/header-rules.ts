@@ -32,6 +32,42 @@ export function isDroppedRequestHeader(lowerName: string): boolean {
   return REQUEST_DROP.has(lowerName) || lowerName.startsWith(RESERVED_PREFIX);
 }
 
+/**
+ * Appends the headers Lattice adds toward the target (spec §3.1) to raw `[name, value, …]` pairs,
+ * for the node:http path and the HTTP/2 front (the fast path and the upgrade tunnel write the same
+ * names into their precomputed head text). x-forwarded-for is replaced, not appended: Lattice is
+ * where client traffic enters, a client-supplied chain cannot be verified, and spec §7.5 says it
+ * carries the client's own IP.
+ */
+export function pushLatticeRequestHeaders(
+  out: string[],
+  clientAddress: string,
+  forwardedProto: 'http' | 'https',
+  portText: string,
+  vpc: { readonly networkHeader: string; readonly vpcId: string },
+  targetHeader: string,
+  requestId: string,
+  identityHeaders: readonly string[] | undefined,
+): void {
+  out.push(
+    'x-forwarded-for',
+    clientAddress,
+    'x-forwarded-proto',
+    forwardedProto,
+    'x-forwarded-port',
+    portText,
+    'x-amzn-lattice-network',
+    vpc.networkHeader,
+    'x-amzn-lattice-target',
+    targetHeader,
+    'x-amzn-source-vpc',
+    vpc.vpcId,
+    'x-amzn-requestid',
+    requestId,
+  );
+  if (identityHeaders !== undefined) out.push(...identityHeaders);
+}
+
 /** Dropped from target responses: hop-by-hop, plus `x-amzn-requestid`, which the data plane sets. */
 const RESPONSE_DROP: ReadonlySet<string> = new Set([
   'connection',

@@ -43,6 +43,7 @@ import {
 import {
   isDroppedRequestHeader,
   isDroppedResponseHeader,
+  pushLatticeRequestHeaders,
   truncateRequestId,
 } from './header-rules.js';
 import { CANCEL, type Http2Origin } from './http2-upstream-pools.js';
@@ -50,7 +51,7 @@ import type { ClientLimits, ListenerState } from './listener-set.js';
 import type { DataPlaneLogger } from './logger.js';
 import { RequestRecord, type RequestCompleteHook } from './request-record.js';
 import { normalizeRequestTarget } from './request-path.js';
-import { RouteDecision } from './route-decision.js';
+import { RouteDecision, type BoundRoute } from './route-decision.js';
 
 const R = DATAPLANE_RESPONSES;
 const MAX_HEADERS = 100; // spec §6: more than 100 headers → 400
@@ -88,15 +89,7 @@ export interface Http2FrontHost {
   readonly onRequestComplete: RequestCompleteHook | undefined;
   /** Whether requests with a record get a proxy span (OTLP export on, data-plane.ts). */
   readonly traceSpans: boolean;
-  route(
-    out: RouteDecision,
-    l: ListenerState,
-    host: string | undefined,
-    method: string,
-    url: string,
-    request: IncomingMessage,
-    record: RequestRecord | null,
-  ): void;
+  readonly route: BoundRoute;
 }
 
 export interface Http2FrontOptions {
@@ -305,23 +298,16 @@ export class Http2Front {
     }
     if (!toH2 && headers.host === authority && !raw.includes('host') && authority !== undefined)
       out.push('host', authority);
-    out.push(
-      'x-forwarded-for',
+    pushLatticeRequestHeaders(
+      out,
       socket.remoteAddress ?? '',
-      'x-forwarded-proto',
       'https',
-      'x-forwarded-port',
       l.portText,
-      'x-amzn-lattice-network',
-      vpc.networkHeader,
-      'x-amzn-lattice-target',
+      vpc,
       choice.targetHeader,
-      'x-amzn-source-vpc',
-      vpc.vpcId,
-      'x-amzn-requestid',
       requestId,
+      d.identityHeaders,
     );
-    if (d.identityHeaders !== undefined) out.push(...d.identityHeaders); // spec §3.1
     // W3C trace context, as on the HTTP/1.1 paths; with OTLP export on the proxy's span is the
     // target's parent (the client's traceparent was copied above: replace it).
     if (record !== null && this.host.traceSpans) {

@@ -36,6 +36,20 @@ export interface RouteListener {
   readonly port: number;
 }
 
+/**
+ * `routeRequest` bound to the data plane's current snapshot, auth state and health view: what the
+ * fast path, the HTTP/2 front and the upgrade tunnel call. `l` is the accepting listener.
+ */
+export type BoundRoute = (
+  out: RouteDecision,
+  l: RouteListener,
+  host: string | undefined,
+  method: string,
+  url: string,
+  request: IncomingMessage,
+  record: RequestRecord | null,
+) => void;
+
 /** The auth stage as the data plane holds it: the gate and its state for the current snapshot. */
 export interface RouteAuth {
   readonly gate: AuthGate;

@@ -14,7 +14,7 @@ import type { ListenerState } from './listener-set.js';
 import { normalizeRequestTarget } from './request-path.js';
 import { RequestRecord, type RequestCompleteHook } from './request-record.js';
 import { stampTlsFields } from './tls-fields.js';
-import { RouteDecision } from './route-decision.js';
+import { RouteDecision, type BoundRoute } from './route-decision.js';
 import type { CompiledTarget } from './target-picker.js';
 
 const R = DATAPLANE_RESPONSES;
@@ -24,15 +24,7 @@ const MAX_RESPONSE_HEAD = 64 * 1024;
 /** What the tunnel needs from the data plane. */
 export interface UpgradeHost {
   onRequestComplete(): RequestCompleteHook | undefined;
-  route(
-    out: RouteDecision,
-    l: ListenerState,
-    host: string | undefined,
-    method: string,
-    url: string,
-    request: IncomingMessage,
-    record: RequestRecord | null,
-  ): void;
+  readonly route: BoundRoute;
   /** `http://…` / `https://…` of a target's pool; undefined for LAMBDA targets. */
   originOf(target: CompiledTarget): string | undefined;
   readonly connectTimeoutMs: number;

@@ -1,12 +1,12 @@
 import type { DataPlaneCounters } from '../connection-counters.js';
-import type { IncomingMessage, Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { TargetGroupType } from '../../model/lattice-types.js';
 import type { CompiledVpc } from '../compile-snapshot.js';
 import type { ClientLimits, ListenerState } from '../listener-set.js';
 import type { DataPlaneLogger } from '../logger.js';
-import type { RequestCompleteHook, RequestRecord } from '../request-record.js';
-import type { RouteDecision } from '../route-decision.js';
+import type { RequestCompleteHook } from '../request-record.js';
+import type { BoundRoute } from '../route-decision.js';
 import type { TargetHealthView } from '../target-health.js';
 import type { CompiledTarget, ForwardChoice } from '../target-picker.js';
 import { ClientConnection, CLIENT_DEADLINE_NONE } from './client-connection.js';
@@ -23,15 +23,7 @@ import {
 export interface FastPathHost {
   readonly onRequestComplete: RequestCompleteHook | undefined;
   /** `routeRequest` with the plane's current snapshot, auth state and health view. */
-  route(
-    out: RouteDecision,
-    l: ListenerState,
-    host: string | undefined,
-    method: string,
-    url: string,
-    request: IncomingMessage,
-    record: RequestRecord | null,
-  ): void;
+  readonly route: BoundRoute;
   /** The VPC whose clients arrive on `l` in the current snapshot (for protocol-error records). */
   vpcOf(l: ListenerState): CompiledVpc | undefined;
   /** `http://ip:port` of a target's node:http-path pool; undefined for LAMBDA, HTTPS… */
