@@ -6,7 +6,8 @@
  * already forward to the group (spec §1.5 TargetGroup), so they are what grows with the store.
  *
  * Knobs: BENCH_WRITES (1500 of each kind), BENCH_ROOT (another checkout's tree to run, for a
- * same-minutes baseline), BENCH_CPU_PROF (a directory: `trellis up` runs with `--cpu-prof` into it),
+ * same-minutes baseline), BENCH_CPU_PROF (a directory: `trellis up` writes a CPU profile into it
+ * on exit, support/cpu-prof-preload.mjs),
  * BENCH_SERVICES / BENCH_TARGET_GROUPS / BENCH_TARGETS_PER_GROUP (seed).
  */
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
@@ -66,7 +67,10 @@ const proc = trackTrellis(
       ...seedQuotaEnv(spec),
       TRELLIS_QUOTA_TARGETGROUPSPERREGION: String(spec.targetGroups + writes + 100),
       ...(process.env.BENCH_CPU_PROF
-        ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROF}` }
+        ? {
+            NODE_OPTIONS: `--import ${join(import.meta.dirname, 'support/cpu-prof-preload.mjs')}`,
+            BENCH_PROF_DIR: process.env.BENCH_CPU_PROF,
+          }
         : {}),
     },
     timeoutMs: 120_000,
