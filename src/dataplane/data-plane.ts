@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { DATAPLANE_RESPONSES } from '../errors/dataplane-outcomes.js';
@@ -20,7 +19,7 @@ import {
   connectionListedHeaders,
   isDroppedRequestHeader,
   pushLatticeRequestHeaders,
-  truncateRequestId,
+  requestIdFor,
 } from './header-rules.js';
 import {
   planHealthChecks,
@@ -32,7 +31,11 @@ import type { FunctionInvoker } from './function-invoker.js';
 import { LambdaForwarder } from './lambda-forwarder.js';
 import { ListenerSet, type ClientLimits, type ListenerState } from './listener-set.js';
 import { silentLogger, type DataPlaneLogger } from './logger.js';
-import { RequestRecord, type RequestCompleteHook } from './request-record.js';
+import {
+  incomingRequestRecord,
+  RequestRecord,
+  type RequestCompleteHook,
+} from './request-record.js';
 import { normalizeRequestTarget } from './request-path.js';
 import { RouteDecision, routeRequest, type BoundRoute, type RouteAuth } from './route-decision.js';
 import type { SnapshotSource } from './snapshot-source.js';
@@ -42,7 +45,6 @@ import { Http2Front } from './http2-front.js';
 import { Http2UpstreamPools } from './http2-upstream-pools.js';
 import { TlsListeners, type DataPlaneTlsOptions } from './tls-listener.js';
 import { TlsPassthrough } from './tls-passthrough.js';
-import { stampTlsFields } from './tls-fields.js';
 import { tunnelUpgrade, type UpgradeHost } from './upgrade-tunnel.js';
 import { FastPath } from './fast-path/fast-path.js';
 import type { CompiledTarget } from './target-picker.js';
@@ -419,27 +421,14 @@ class DataPlaneImpl implements DataPlane {
     res.clientSocket = socket;
     res.serverKeepAliveMs = this.limits.keepAliveTimeoutMs;
     const headers = req.headers;
-    const supplied = headers['x-amzn-requestid'];
-    res.requestId =
-      typeof supplied === 'string' && supplied !== '' ? truncateRequestId(supplied) : randomUUID();
+    res.requestId = requestIdFor(headers['x-amzn-requestid']);
     let url = req.url ?? '/';
     const method = req.method ?? 'GET';
 
     const hook = this.onRequestComplete;
     let record: RequestRecord | null = null;
     if (hook !== undefined) {
-      const q = url.indexOf('?');
-      record = new RequestRecord(
-        Date.now(),
-        `${socket.remoteAddress}:${socket.remotePort}`,
-        method,
-        q < 0 ? url : url.slice(0, q),
-        `HTTP/${req.httpVersion}`,
-        headers.host ?? '',
-        headers['user-agent'] ?? '',
-      );
-      record.requestId = res.requestId;
-      if (l.tls) stampTlsFields(record, socket); // spec §4.1: HTTPS only
+      record = incomingRequestRecord(req, socket, res.requestId, l.tls);
       startByteCount(record, socket);
       res.record = record;
       res.hook = hook;

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 /**
  * Which request and response headers the data plane drops (spec §3.1): hop-by-hop headers (RFC 9110
  * §7.6.1) and every header whose value the data plane owns, so a client cannot forge them.
@@ -95,6 +97,13 @@ export const MAX_REQUEST_ID_BYTES = 512;
  */
 export function truncateRequestId(value: string): string {
   return value.length > MAX_REQUEST_ID_BYTES ? value.slice(0, MAX_REQUEST_ID_BYTES) : value;
+}
+
+/** spec §4.1: the client's `x-amzn-requestid` (truncated), or a new UUID when it sent none. */
+export function requestIdFor(supplied: string | string[] | undefined): string {
+  return typeof supplied === 'string' && supplied !== ''
+    ? truncateRequestId(supplied)
+    : randomUUID();
 }
 
 /**

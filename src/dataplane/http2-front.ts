@@ -28,7 +28,6 @@ import {
 } from 'node:http2';
 import type { Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
-import { randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import { DATAPLANE_RESPONSES, type FailureReason } from '../errors/dataplane-outcomes.js';
 import { newTraceparent, startProxySpan } from '../observability/trace-context.js';
@@ -44,7 +43,7 @@ import {
   isDroppedRequestHeader,
   isDroppedResponseHeader,
   pushLatticeRequestHeaders,
-  truncateRequestId,
+  requestIdFor,
 } from './header-rules.js';
 import { CANCEL, type Http2Origin } from './http2-upstream-pools.js';
 import type { ClientLimits, ListenerState } from './listener-set.js';
@@ -223,9 +222,7 @@ export class Http2Front {
     const method = headers[':method'] ?? '';
     const rawUrl = headers[':path'];
     const authority = headers[':authority'] ?? headers.host;
-    const supplied = headers['x-amzn-requestid'];
-    const requestId =
-      typeof supplied === 'string' && supplied !== '' ? truncateRequestId(supplied) : randomUUID();
+    const requestId = requestIdFor(headers['x-amzn-requestid']);
     const grpc = isGrpcContentType(headers['content-type']);
     const hook = this.host.onRequestComplete;
     let record: RequestRecord | null = null;

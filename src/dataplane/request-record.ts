@@ -1,5 +1,8 @@
 import type { AuthDeniedReason, FailureReason } from '../errors/dataplane-outcomes.js';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { AuthDetail } from './auth-gate.js';
+import { stampTlsFields } from './tls-fields.js';
 
 /**
  * What the data plane knows about one finished request, in the access-log nouns of spec §4.1.
@@ -84,3 +87,29 @@ export class RequestRecord {
 
 /** The monitoring hook: called once per request after its last byte (or its failure). */
 export type RequestCompleteHook = (record: RequestRecord) => void;
+
+/**
+ * The record of a request node:http parsed (the node:http path and the upgrade tunnel): its client,
+ * method, path without the query, protocol, host and user agent; TLS fields on HTTPS listeners.
+ */
+export function incomingRequestRecord(
+  req: IncomingMessage,
+  socket: Socket,
+  requestId: string,
+  tls: boolean,
+): RequestRecord {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const record = new RequestRecord(
+    Date.now(),
+    `${socket.remoteAddress}:${socket.remotePort}`,
+    req.method ?? 'GET',
+    q < 0 ? url : url.slice(0, q),
+    `HTTP/${req.httpVersion}`,
+    req.headers.host ?? '',
+    req.headers['user-agent'] ?? '',
+  );
+  record.requestId = requestId;
+  if (tls) stampTlsFields(record, socket); // spec §4.1: HTTPS only
+  return record;
+}

@@ -1,19 +1,17 @@
-import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { DATAPLANE_RESPONSES, type FailureReason } from '../errors/dataplane-outcomes.js';
 import { newTraceparent } from '../observability/trace-context.js';
 import type { CompiledVpc } from './compile-snapshot.js';
-import {
-  connectionListedHeaders,
-  isDroppedRequestHeader,
-  truncateRequestId,
-} from './header-rules.js';
+import { connectionListedHeaders, isDroppedRequestHeader, requestIdFor } from './header-rules.js';
 import type { ListenerState } from './listener-set.js';
 import { normalizeRequestTarget } from './request-path.js';
-import { RequestRecord, type RequestCompleteHook } from './request-record.js';
-import { stampTlsFields } from './tls-fields.js';
+import {
+  incomingRequestRecord,
+  type RequestCompleteHook,
+  type RequestRecord,
+} from './request-record.js';
 import { RouteDecision, type BoundRoute } from './route-decision.js';
 import type { CompiledTarget } from './target-picker.js';
 
@@ -52,27 +50,12 @@ export function tunnelUpgrade(
   host.tunnels.add(socket);
   socket.once('close', () => host.tunnels.delete(socket));
   const headers = req.headers;
-  const supplied = headers['x-amzn-requestid'];
-  const requestId =
-    typeof supplied === 'string' && supplied !== '' ? truncateRequestId(supplied) : randomUUID();
+  const requestId = requestIdFor(headers['x-amzn-requestid']);
   const method = req.method ?? 'GET';
   const raw = req.url ?? '/';
   const hook = host.onRequestComplete();
-  let record: RequestRecord | null = null;
-  if (hook !== undefined) {
-    const q = raw.indexOf('?');
-    record = new RequestRecord(
-      Date.now(),
-      `${socket.remoteAddress}:${socket.remotePort}`,
-      method,
-      q < 0 ? raw : raw.slice(0, q),
-      `HTTP/${req.httpVersion}`,
-      headers.host ?? '',
-      headers['user-agent'] ?? '',
-    );
-    record.requestId = requestId;
-    if (l.tls) stampTlsFields(record, socket);
-  }
+  let record: RequestRecord | null =
+    hook === undefined ? null : incomingRequestRecord(req, socket, requestId, l.tls);
   const finish = (reason: FailureReason | undefined, status: number): void => {
     if (record === null || hook === undefined) return;
     const r = record;

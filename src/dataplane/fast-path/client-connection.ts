@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { DATAPLANE_RESPONSES, type FailureReason } from '../../errors/dataplane-outcomes.js';
 import { classifyUpstreamError } from '../forwarder.js';
-import { truncateRequestId } from '../header-rules.js';
+import { requestIdFor } from '../header-rules.js';
 import type { ListenerState } from '../listener-set.js';
 import { RequestRecord } from '../request-record.js';
 import { stampTlsFields } from '../tls-fields.js';
@@ -276,9 +275,7 @@ export class ClientConnection implements UpstreamUser {
     const fast = this.fast;
     const head = this.head;
     const socket = this.socket;
-    const supplied = head.requestId;
-    this.requestId =
-      supplied !== undefined && supplied !== '' ? truncateRequestId(supplied) : randomUUID();
+    this.requestId = requestIdFor(head.requestId);
     this.isHead = head.isHead;
     this.closeAfter = head.close || this.listener.retired;
     this.deadlineKind = CLIENT_DEADLINE_NONE;
