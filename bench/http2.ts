@@ -20,10 +20,6 @@ import { Worker } from 'node:worker_threads';
 import {
   CreateListenerCommand,
   CreateRuleCommand,
-  CreateServiceCommand,
-  CreateServiceNetworkCommand,
-  CreateServiceNetworkServiceAssociationCommand,
-  CreateServiceNetworkVpcAssociationCommand,
   CreateTargetGroupCommand,
   RegisterTargetsCommand,
   type VPCLatticeClient,
@@ -32,7 +28,6 @@ import {
   createRootCertificate,
   loadCertificateAuthority,
 } from '../src/iam/x509/certificate-issuer.js';
-import { defaultVpcId } from '../test/support/sdk-helpers.js';
 import { startTrellis } from '../test/support/trellis-process.js';
 import { acmClient, importCert } from '../test/tls/tls-fixtures.js';
 import {
@@ -48,6 +43,7 @@ import {
   trackTrellis,
   type BenchResult,
 } from './support/bench-kit.js';
+import { createAssociatedService, createNetwork, defaultVpcId } from './support/lattice-setup.js';
 import { startNginx } from './support/nginx.js';
 import { runWrk } from './support/wrk.js';
 
@@ -197,33 +193,18 @@ try {
   const acm = acmClient(proc);
   const vpcId = defaultVpcId(proc.accountId);
   const port = await freePort();
-  const sn = await lattice.send(new CreateServiceNetworkCommand({ name: 'bench-h2' }));
-  await lattice.send(
-    new CreateServiceNetworkVpcAssociationCommand({
-      serviceNetworkIdentifier: sn.id,
-      vpcIdentifier: vpcId,
-    }),
-  );
+  const sn = await createNetwork(lattice, 'bench-h2', vpcId);
   const arn = await importCert(acm, { ...leaf, chainPem: '' });
-  const svc = await lattice.send(
-    new CreateServiceCommand({
-      name: 'bench-h2',
-      customDomainName: 'localhost',
-      certificateArn: arn,
-    }),
-  );
-  await lattice.send(
-    new CreateServiceNetworkServiceAssociationCommand({
-      serviceNetworkIdentifier: sn.id,
-      serviceIdentifier: svc.id,
-    }),
-  );
+  const svc = await createAssociatedService(lattice, sn.serviceNetworkId, 'bench-h2', {
+    customDomainName: 'localhost',
+    certificateArn: arn,
+  });
   const h1 = await group(lattice, vpcId, 'bench-h1', 'HTTP1', origin.port);
   const h2 = await group(lattice, vpcId, 'bench-h2c', 'HTTP2', h2cPort);
   const g = await group(lattice, vpcId, 'bench-grpc', 'GRPC', grpcTarget.port);
   const listener = await lattice.send(
     new CreateListenerCommand({
-      serviceIdentifier: svc.id,
+      serviceIdentifier: svc.serviceId,
       name: 'https',
       protocol: 'HTTPS',
       port,
@@ -236,7 +217,7 @@ try {
   ] as const)
     await lattice.send(
       new CreateRuleCommand({
-        serviceIdentifier: svc.id,
+        serviceIdentifier: svc.serviceId,
         listenerIdentifier: listener.id,
         name: `route-${priority}`,
         priority,

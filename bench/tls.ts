@@ -17,10 +17,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   CreateListenerCommand,
-  CreateServiceCommand,
-  CreateServiceNetworkServiceAssociationCommand,
-  CreateServiceNetworkCommand,
-  CreateServiceNetworkVpcAssociationCommand,
   CreateTargetGroupCommand,
   RegisterTargetsCommand,
 } from '@aws-sdk/client-vpc-lattice';
@@ -28,7 +24,6 @@ import {
   createRootCertificate,
   loadCertificateAuthority,
 } from '../src/iam/x509/certificate-issuer.js';
-import { defaultVpcId } from '../test/support/sdk-helpers.js';
 import { startTrellis, type TrellisProcess } from '../test/support/trellis-process.js';
 import { acmClient, importCert } from '../test/tls/tls-fixtures.js';
 import {
@@ -42,6 +37,7 @@ import {
   toolVersion,
   trackTrellis,
 } from './support/bench-kit.js';
+import { createAssociatedService, createNetwork, defaultVpcId } from './support/lattice-setup.js';
 import { startNginx } from './support/nginx.js';
 import { runWrk, type WrkResult } from './support/wrk.js';
 
@@ -167,27 +163,12 @@ async function startTrellisHttps(root?: string): Promise<{ proc: TrellisProcess;
   const lattice = proc.lattice();
   const acm = acmClient(proc);
   const vpcId = defaultVpcId(proc.accountId);
-  const sn = await lattice.send(new CreateServiceNetworkCommand({ name: 'bench-tls' }));
-  await lattice.send(
-    new CreateServiceNetworkVpcAssociationCommand({
-      serviceNetworkIdentifier: sn.id,
-      vpcIdentifier: vpcId,
-    }),
-  );
+  const sn = await createNetwork(lattice, 'bench-tls', vpcId);
   const arn = await importCert(acm, { ...leaf, chainPem: '' });
-  const svc = await lattice.send(
-    new CreateServiceCommand({
-      name: 'bench-tls',
-      customDomainName: 'localhost',
-      certificateArn: arn,
-    }),
-  );
-  await lattice.send(
-    new CreateServiceNetworkServiceAssociationCommand({
-      serviceNetworkIdentifier: sn.id,
-      serviceIdentifier: svc.id,
-    }),
-  );
+  const svc = await createAssociatedService(lattice, sn.serviceNetworkId, 'bench-tls', {
+    customDomainName: 'localhost',
+    certificateArn: arn,
+  });
   const tg = await lattice.send(
     new CreateTargetGroupCommand({
       name: 'bench-tls-origin',
@@ -206,7 +187,7 @@ async function startTrellisHttps(root?: string): Promise<{ proc: TrellisProcess;
   );
   await lattice.send(
     new CreateListenerCommand({
-      serviceIdentifier: svc.id,
+      serviceIdentifier: svc.serviceId,
       name: 'https',
       protocol: 'HTTPS',
       port,

@@ -42,13 +42,17 @@ export async function createNetwork(
   return { serviceNetworkId: sn.id! };
 }
 
-/** A service associated with the network; returns its id and the DNS name clients send as Host. */
+/**
+ * A service associated with the network; returns its id and the DNS name clients send as Host.
+ * `tls` gives it a custom domain served with that certificate (HTTPS listeners).
+ */
 export async function createAssociatedService(
   client: VPCLatticeClient,
   serviceNetworkId: string,
   name: string,
+  tls?: { customDomainName: string; certificateArn: string },
 ): Promise<{ serviceId: string; host: string }> {
-  const svc = await client.send(new CreateServiceCommand({ name }));
+  const svc = await client.send(new CreateServiceCommand({ name, ...tls }));
   await client.send(
     new CreateServiceNetworkServiceAssociationCommand({
       serviceNetworkIdentifier: serviceNetworkId,
